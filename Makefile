@@ -1,0 +1,44 @@
+# The course's commands. The two a newcomer needs: `make lab` and `make test`.
+# Both create the virtual environment in .venv on first use.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# JupyterLab refuses to run as root without this flag.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+FIRST_LESSON := notebooks/01_boxes_and_iou.ipynb
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: setup lab test unit nbval notebooks constraints clean
+
+setup: $(STAMP)
+
+# pip -c pins torch to the 2.13.0 CPU build (and the rest to the versions the notebooks
+# were executed with); pyproject.toml keeps the ranges.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade-strategy only-if-needed -c constraints.txt -e '.[course,test]'
+	touch $(STAMP)
+
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 $(ROOT_FLAG) $(FIRST_LESSON)
+
+test: setup
+	$(PY) -m pytest tests $(NBVAL) notebooks/*.ipynb
+
+unit: setup
+	$(PY) -m pytest tests
+
+nbval: setup
+	$(PY) -m pytest $(NBVAL) notebooks/*.ipynb
+
+# Re-execute every lesson from its .py source and write the executed .ipynb twin.
+notebooks: setup
+	$(PY) tools/execute_notebooks.py
+
+constraints: setup
+	$(PY) tools/write_constraints.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache book/_build

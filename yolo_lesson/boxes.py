@@ -1,0 +1,252 @@
+"""Boxes: formats, area, and the IoU family.
+
+Two formats appear in the course, always stated in the docstring:
+
+* ``xyxy``: ``(x1, y1, x2, y2)``, the top-left and bottom-right corners, ``x1 <= x2``, ``y1 <= y2``;
+* ``cxcywh``: ``(cx, cy, w, h)``, the centre and the size.
+
+Coordinates are normalized to the image (``[0, 1]``) unless a function says otherwise; none of
+the functions here depends on that, so pixel coordinates work too.
+
+The IoU family (``iou``, ``giou``, ``diou``, ``ciou``) returns *values*, elementwise and
+broadcasting over leading dimensions; a loss is ``1 - value``. An inverted box (``x2 < x1``,
+as a network can predict) has zero area, and zero-area boxes give finite values and finite
+gradients. Half-precision inputs are computed in float32 and returned in float32.
+
+References: Rezatofighi et al., "Generalized Intersection over Union", CVPR 2019 (GIoU);
+Zheng et al., "Distance-IoU Loss", AAAI 2020 (DIoU, CIoU).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from ._checks import require_float, require_last_dim, shape_str, upcast
+
+__all__ = [
+    "cxcywh_to_xyxy",
+    "xyxy_to_cxcywh",
+    "box_area",
+    "box_iou",
+    "iou",
+    "giou",
+    "diou",
+    "ciou",
+]
+
+# Guards the divisions when a union, an enclosing box or a height is zero. Small enough that a
+# normal box is untouched (IoU of a box with itself is exactly 1), large enough that the
+# gradient of a degenerate case stays finite.
+EPS = 1e-7
+
+
+def _check_boxes(name: str, boxes: object, fmt: str) -> Tensor:
+    boxes = require_float(name, boxes)
+    require_last_dim(name, boxes, 4, fmt)
+    return boxes
+
+
+def cxcywh_to_xyxy(boxes: Tensor) -> Tensor:
+    """Centre format to corner format.
+
+    Args:
+        boxes: ``Tensor[..., 4]`` in ``cxcywh``.
+
+    Returns:
+        ``Tensor[..., 4]`` in ``xyxy``.
+
+    Example: ``cxcywh_to_xyxy(torch.tensor([0.5, 0.5, 0.2, 0.4]))`` is ``[0.4, 0.3, 0.6, 0.7]``.
+    """
+    boxes = _check_boxes("boxes", boxes, "cxcywh")
+    cx, cy, w, h = boxes.unbind(-1)
+    return torch.stack((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), dim=-1)
+
+
+def xyxy_to_cxcywh(boxes: Tensor) -> Tensor:
+    """Corner format to centre format.
+
+    Args:
+        boxes: ``Tensor[..., 4]`` in ``xyxy``.
+
+    Returns:
+        ``Tensor[..., 4]`` in ``cxcywh``.
+
+    Example: ``xyxy_to_cxcywh(torch.tensor([0.4, 0.3, 0.6, 0.7]))`` is ``[0.5, 0.5, 0.2, 0.4]``.
+    """
+    boxes = _check_boxes("boxes", boxes, "xyxy")
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    return torch.stack(((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1), dim=-1)
+
+
+def box_area(boxes: Tensor) -> Tensor:
+    """Area of ``xyxy`` boxes; an inverted box (``x2 < x1`` or ``y2 < y1``) has area 0.
+
+    Args:
+        boxes: ``Tensor[..., 4]`` in ``xyxy``.
+
+    Returns:
+        ``Tensor[...]``.
+    """
+    boxes = _check_boxes("boxes", boxes, "xyxy")
+    return _area(boxes)
+
+
+def _area(boxes: Tensor) -> Tensor:
+    width = (boxes[..., 2] - boxes[..., 0]).clamp(min=0)
+    height = (boxes[..., 3] - boxes[..., 1]).clamp(min=0)
+    return width * height
+
+
+def _broadcast_pair(a: object, b: object) -> tuple[Tensor, Tensor]:
+    """Checks two box tensors and broadcasts them explicitly, so that a shape mismatch is a
+    ValueError naming both shapes rather than a silent broadcast or a RuntimeError."""
+    a = upcast(_check_boxes("a", a, "xyxy"))
+    b = upcast(_check_boxes("b", b, "xyxy"))
+    try:
+        shape = torch.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+    except RuntimeError:
+        raise ValueError(
+            f"a and b must have broadcastable leading dimensions, got a {shape_str(a.shape)} "
+            f"and b {shape_str(b.shape)}"
+        ) from None
+    dtype = torch.promote_types(a.dtype, b.dtype)
+    return a.to(dtype).expand(*shape, 4), b.to(dtype).expand(*shape, 4)
+
+
+def _inter_union(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Intersection and union areas of already broadcast ``xyxy`` boxes: the one helper that
+    every IoU variant builds on."""
+    top_left = torch.maximum(a[..., :2], b[..., :2])
+    bottom_right = torch.minimum(a[..., 2:], b[..., 2:])
+    overlap = (bottom_right - top_left).clamp(min=0)  # [..., 2]: overlap width and height
+    inter = overlap[..., 0] * overlap[..., 1]
+    union = _area(a) + _area(b) - inter
+    return inter, union
+
+
+def _iou(a: Tensor, b: Tensor) -> Tensor:
+    inter, union = _inter_union(a, b)
+    return inter / union.clamp(min=EPS)
+
+
+def _enclosing(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Top-left and bottom-right corners of the smallest box enclosing both, each ``[..., 2]``."""
+    return torch.minimum(a[..., :2], b[..., :2]), torch.maximum(a[..., 2:], b[..., 2:])
+
+
+def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
+    """Pairwise IoU: every box of ``boxes1`` against every box of ``boxes2``.
+
+    Args:
+        boxes1: ``Tensor[N, 4]`` in ``xyxy``.
+        boxes2: ``Tensor[M, 4]`` in ``xyxy``.
+
+    Returns:
+        ``Tensor[N, M]``: entry ``[i, j]`` is the IoU of ``boxes1[i]`` and ``boxes2[j]``.
+    """
+    for name, boxes in (("boxes1", boxes1), ("boxes2", boxes2)):
+        boxes = _check_boxes(name, boxes, "xyxy")
+        if boxes.dim() != 2:
+            raise ValueError(f"{name} must be [N, 4] (xyxy), got {shape_str(boxes.shape)}")
+    a, b = _broadcast_pair(boxes1[:, None, :], boxes2[None, :, :])  # [N, M, 4] each
+    return _iou(a, b)
+
+
+def iou(a: Tensor, b: Tensor) -> Tensor:
+    """Elementwise intersection over union, ``|A ∩ B| / |A ∪ B|``, in ``[0, 1]``.
+
+    Args:
+        a: ``Tensor[..., 4]`` in ``xyxy``.
+        b: ``Tensor[..., 4]`` in ``xyxy``, broadcastable with ``a``.
+
+    Returns:
+        ``Tensor[...]`` (the broadcast leading shape).
+
+    Example: two unit squares shifted by half a side overlap in 0.5, their union is 1.5,
+    so ``iou`` is 1/3.
+    """
+    a, b = _broadcast_pair(a, b)
+    return _iou(a, b)
+
+
+def giou(a: Tensor, b: Tensor) -> Tensor:
+    """Elementwise generalized IoU, ``IoU - |C \\ (A ∪ B)| / |C|`` with ``C`` the smallest
+    box enclosing both; in ``(-1, 1]``. Unlike IoU it keeps falling as disjoint boxes move
+    apart, so it still has a gradient when they do not overlap.
+
+    Args:
+        a: ``Tensor[..., 4]`` in ``xyxy``.
+        b: ``Tensor[..., 4]`` in ``xyxy``, broadcastable with ``a``.
+
+    Returns:
+        ``Tensor[...]``.
+
+    Reference: Rezatofighi et al., CVPR 2019, Algorithm 1.
+    """
+    a, b = _broadcast_pair(a, b)
+    inter, union = _inter_union(a, b)
+    top_left, bottom_right = _enclosing(a, b)
+    size = (bottom_right - top_left).clamp(min=0)  # [..., 2]: enclosing width and height
+    hull = (size[..., 0] * size[..., 1]).clamp(min=EPS)
+    return inter / union.clamp(min=EPS) - (hull - union) / hull
+
+
+def _centre_penalty(a: Tensor, b: Tensor) -> Tensor:
+    """``ρ²(centre_a, centre_b) / c²``: squared centre distance over the squared diagonal of
+    the enclosing box; in ``[0, 1)``."""
+    centre_a = (a[..., :2] + a[..., 2:]) / 2
+    centre_b = (b[..., :2] + b[..., 2:]) / 2
+    rho2 = ((centre_a - centre_b) ** 2).sum(-1)
+    top_left, bottom_right = _enclosing(a, b)
+    c2 = ((bottom_right - top_left) ** 2).sum(-1)
+    return rho2 / c2.clamp(min=EPS)
+
+
+def diou(a: Tensor, b: Tensor) -> Tensor:
+    """Elementwise distance IoU, ``IoU - ρ²(centres) / c²`` with ``c`` the diagonal of the
+    smallest enclosing box; in ``(-1, 1]``. The penalty pulls the centres together directly.
+
+    Args:
+        a: ``Tensor[..., 4]`` in ``xyxy``.
+        b: ``Tensor[..., 4]`` in ``xyxy``, broadcastable with ``a``.
+
+    Returns:
+        ``Tensor[...]``.
+
+    Reference: Zheng et al., AAAI 2020, equation 6.
+    """
+    a, b = _broadcast_pair(a, b)
+    return _iou(a, b) - _centre_penalty(a, b)
+
+
+def _aspect_angle(boxes: Tensor) -> Tensor:
+    width = (boxes[..., 2] - boxes[..., 0]).clamp(min=0)
+    height = (boxes[..., 3] - boxes[..., 1]).clamp(min=0)
+    return torch.atan(width / (height + EPS))
+
+
+def ciou(a: Tensor, b: Tensor) -> Tensor:
+    """Elementwise complete IoU, ``DIoU - α·v``, adding an aspect-ratio term
+    ``v = 4/π² · (arctan(w_a/h_a) - arctan(w_b/h_b))²`` with ``α = v / (1 - IoU + v)``.
+
+    Symmetric in ``a`` and ``b``. Here ``α`` is an ordinary function of the boxes, so the
+    gradient is the exact one; the paper's reference code treats ``α`` as a constant in the
+    backward pass, which a CIoU *loss* may choose to do.
+
+    Args:
+        a: ``Tensor[..., 4]`` in ``xyxy``.
+        b: ``Tensor[..., 4]`` in ``xyxy``, broadcastable with ``a``.
+
+    Returns:
+        ``Tensor[...]``.
+
+    Reference: Zheng et al., AAAI 2020, equations 8-11.
+    """
+    a, b = _broadcast_pair(a, b)
+    value = _iou(a, b)
+    v = (4 / math.pi**2) * (_aspect_angle(a) - _aspect_angle(b)) ** 2
+    alpha = v / (1 - value + v).clamp(min=EPS)
+    return value - _centre_penalty(a, b) - alpha * v

@@ -1,0 +1,246 @@
+"""The S×S grid: encoding ground truth as YOLOv1 targets and decoding predictions back.
+
+The image is cut into ``S × S`` cells. An object belongs to the cell that holds its centre:
+``row = floor(cy · S)``, ``col = floor(cx · S)``, clamped to ``S - 1`` so that a centre at
+exactly 1.0 still lands in the last cell. Inside its cell the centre is stored as an offset
+``x = cx · S - col``, ``y = cy · S - row`` in ``[0, 1)`` (equal to 1 only for a centre exactly
+on the image's right or bottom border), and the size ``w, h`` relative to the whole image.
+
+Per cell the target holds ``(x, y, w, h, obj, one-hot class)``: ``Tensor[S, S, 5 + C]``.
+A YOLOv1 cell can hold one object. When two centres fall in one cell, the object listed first
+keeps the cell and the later ones are dropped; :func:`assign_cells` says which.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import torch
+from torch import Tensor
+
+from ._checks import (
+    require_finite,
+    require_float,
+    require_int,
+    require_positive_int,
+    shape_str,
+)
+from .boxes import cxcywh_to_xyxy
+
+__all__ = [
+    "CellAssignment",
+    "assign_cells",
+    "encode_targets",
+    "encode_batch",
+    "cells_to_image",
+    "Detections",
+    "decode_predictions",
+]
+
+
+class CellAssignment(NamedTuple):
+    """Where each of K objects goes on the grid.
+
+    Attributes:
+        rows: ``Tensor[K]`` long, ``floor(cy · S)`` clamped to ``S - 1``.
+        cols: ``Tensor[K]`` long, ``floor(cx · S)`` clamped to ``S - 1``.
+        kept: ``Tensor[K]`` bool, False for an object whose cell an earlier object took.
+    """
+
+    rows: Tensor
+    cols: Tensor
+    kept: Tensor
+
+    @property
+    def dropped(self) -> Tensor:
+        """``Tensor[D]`` long: indices of the objects that lost their cell to an earlier one."""
+        return torch.nonzero(~self.kept).flatten()
+
+
+def _check_boxes_labels(boxes: object, labels: object, C: int) -> tuple[Tensor, Tensor]:
+    boxes = require_float("boxes", boxes)
+    if boxes.dim() != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"boxes must be [K, 4] (cxcywh in [0, 1]), got {shape_str(boxes.shape)}")
+    require_finite("boxes", boxes)
+    centres, sizes = boxes[:, :2], boxes[:, 2:]
+    if bool(((centres < 0) | (centres > 1)).any()):
+        raise ValueError(
+            f"boxes centres (cx, cy) must lie in [0, 1], got values from "
+            f"{float(centres.min()):.4g} to {float(centres.max()):.4g}"
+        )
+    if bool(((sizes < 0) | (sizes > 1)).any()):
+        raise ValueError(
+            f"boxes sizes (w, h) must lie in [0, 1] (no negative size), got values from "
+            f"{float(sizes.min()):.4g} to {float(sizes.max()):.4g}"
+        )
+    labels = require_int("labels", labels)
+    if labels.dim() != 1 or labels.shape[0] != boxes.shape[0]:
+        raise ValueError(
+            f"labels must be [K] with K = {boxes.shape[0]} (one per box), "
+            f"got {shape_str(labels.shape)}"
+        )
+    if labels.numel() and bool(((labels < 0) | (labels >= C)).any()):
+        raise ValueError(
+            f"labels must lie in [0, C) = [0, {C}), got values from "
+            f"{int(labels.min())} to {int(labels.max())}"
+        )
+    return boxes, labels
+
+
+def assign_cells(boxes: Tensor, S: int) -> CellAssignment:
+    """Finds each object's cell and which objects survive a collision.
+
+    Args:
+        boxes: ``Tensor[K, 4]`` in ``cxcywh``, normalized to ``[0, 1]``.
+        S: grid size.
+
+    Returns:
+        A :class:`CellAssignment`. The first object (lowest index) in a cell keeps it.
+
+    Example: with ``S = 7`` a centre at ``(0.5, 0.5)`` is in row 3, column 3
+    (``floor(3.5) = 3``); a second centre at ``(0.52, 0.48)`` is in the same cell and is dropped.
+    """
+    S = require_positive_int("S", S)
+    boxes = require_float("boxes", boxes)
+    if boxes.dim() != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"boxes must be [K, 4] (cxcywh in [0, 1]), got {shape_str(boxes.shape)}")
+    cols = (boxes[:, 0] * S).floor().long().clamp(0, S - 1)
+    rows = (boxes[:, 1] * S).floor().long().clamp(0, S - 1)
+    cell = rows * S + cols  # [K]: flat cell index
+    order = torch.arange(len(cell), device=boxes.device)
+    # For each cell, the smallest object index that landed there; an object keeps its cell
+    # exactly when it is that first one.
+    first = torch.full((S * S,), len(cell), dtype=torch.long, device=boxes.device)
+    first = first.scatter_reduce(0, cell, order, reduce="amin")
+    return CellAssignment(rows, cols, first[cell] == order)
+
+
+def encode_targets(boxes: Tensor, labels: Tensor, S: int = 7, C: int = 20) -> Tensor:
+    """Encodes one image's objects as a YOLOv1 target grid.
+
+    Args:
+        boxes: ``Tensor[K, 4]`` in ``cxcywh``, normalized to ``[0, 1]``; ``K`` may be 0.
+        labels: ``Tensor[K]`` integer class indices in ``[0, C)``.
+        S: grid size.
+        C: number of classes.
+
+    Returns:
+        ``Tensor[S, S, 5 + C]``, per cell ``(x, y, w, h, obj, one-hot class)`` with ``x, y`` the
+        centre's offset inside the cell and ``w, h`` relative to the image; zeros in empty cells.
+        Objects that collide with an earlier one in the same cell are left out: call
+        :func:`assign_cells` to learn which.
+    """
+    S = require_positive_int("S", S)
+    C = require_positive_int("C", C)
+    boxes, labels = _check_boxes_labels(boxes, labels, C)
+    rows, cols, kept = assign_cells(boxes, S)
+    rows, cols, boxes, labels = rows[kept], cols[kept], boxes[kept], labels[kept]
+
+    target = boxes.new_zeros(S, S, 5 + C)
+    x = boxes[:, 0] * S - cols  # [K]: centre offset inside the cell, in cell units
+    y = boxes[:, 1] * S - rows
+    cell_values = torch.cat(
+        [
+            torch.stack((x, y, boxes[:, 2], boxes[:, 3], torch.ones_like(x)), dim=-1),  # [K, 5]
+            torch.nn.functional.one_hot(labels.long(), C).to(boxes.dtype),  # [K, C]
+        ],
+        dim=-1,
+    )  # [K, 5 + C]
+    target[rows, cols] = cell_values
+    return target
+
+
+def encode_batch(
+    boxes: Sequence[Tensor], labels: Sequence[Tensor], S: int = 7, C: int = 20
+) -> Tensor:
+    """Encodes a batch of images, each with its own number of objects.
+
+    Args:
+        boxes: N tensors ``[K_i, 4]`` in ``cxcywh`` (one per image).
+        labels: N tensors ``[K_i]`` of class indices.
+        S: grid size.
+        C: number of classes.
+
+    Returns:
+        ``Tensor[N, S, S, 5 + C]``.
+    """
+    if isinstance(boxes, Tensor) or isinstance(labels, Tensor):
+        raise ValueError(
+            "boxes and labels must be sequences of per-image tensors (lists of [K_i, 4] and "
+            "[K_i]), got a single tensor; wrap one image as [boxes] and [labels]"
+        )
+    if len(boxes) != len(labels):
+        raise ValueError(
+            f"boxes and labels must list the same number of images, got {len(boxes)} and "
+            f"{len(labels)}"
+        )
+    if len(boxes) == 0:
+        raise ValueError("boxes must list at least one image, got an empty sequence")
+    return torch.stack([encode_targets(b, l, S, C) for b, l in zip(boxes, labels)])
+
+
+def cells_to_image(boxes: Tensor) -> Tensor:
+    """Cell-relative boxes to image ``cxcywh``.
+
+    Args:
+        boxes: ``Tensor[N, S, S, B, 4]``, per cell and predictor ``(x, y, w, h)`` with ``x, y``
+            the offset inside the cell and ``w, h`` relative to the image.
+
+    Returns:
+        ``Tensor[N, S, S, B, 4]`` in ``cxcywh`` normalized to the image:
+        ``cx = (col + x) / S``, ``cy = (row + y) / S``, ``w`` and ``h`` unchanged.
+    """
+    boxes = require_float("boxes", boxes)
+    if boxes.dim() != 5 or boxes.shape[-1] != 4 or boxes.shape[1] != boxes.shape[2]:
+        raise ValueError(f"boxes must be [N, S, S, B, 4], got {shape_str(boxes.shape)}")
+    S = boxes.shape[1]
+    index = torch.arange(S, dtype=boxes.dtype, device=boxes.device)
+    cx = (boxes[..., 0] + index[None, None, :, None]) / S  # col varies along dim 2
+    cy = (boxes[..., 1] + index[None, :, None, None]) / S  # row varies along dim 1
+    return torch.stack((cx, cy, boxes[..., 2], boxes[..., 3]), dim=-1)
+
+
+class Detections(NamedTuple):
+    """Every predictor of every cell as an image-space detection (no threshold, no NMS).
+
+    Attributes:
+        boxes: ``Tensor[N, S·S·B, 4]`` in ``xyxy``, normalized to the image.
+        scores: ``Tensor[N, S·S·B]``: confidence × the best class score (YOLOv1's
+            class-specific confidence).
+        labels: ``Tensor[N, S·S·B]`` long: the best class of the predictor's cell.
+    """
+
+    boxes: Tensor
+    scores: Tensor
+    labels: Tensor
+
+
+def decode_predictions(pred: Tensor, S: int = 7, B: int = 2, C: int = 20) -> Detections:
+    """Turns a YOLOv1 output tensor into image-space boxes, scores and labels.
+
+    Args:
+        pred: ``Tensor[N, S, S, B*5 + C]``, per cell B blocks ``(x, y, w, h, conf)`` then
+            C class scores.
+        S: grid size.
+        B: predictors per cell.
+        C: number of classes.
+
+    Returns:
+        :class:`Detections` with ``S·S·B`` entries per image, ordered by row, column, predictor.
+        A negative predicted width or height is clamped to 0.
+    """
+    from .loss import check_pred  # the prediction layout is defined once, beside the loss
+
+    pred = check_pred(pred, S, B, C)
+    N = pred.shape[0]
+    blocks = pred[..., : B * 5].reshape(N, S, S, B, 5)  # [N, S, S, B, 5]
+    xywh = cells_to_image(blocks[..., :4])
+    xywh = torch.cat((xywh[..., :2], xywh[..., 2:].clamp(min=0)), dim=-1)
+    class_scores, class_labels = pred[..., B * 5 :].max(dim=-1)  # [N, S, S] each
+    scores = blocks[..., 4] * class_scores[..., None]  # [N, S, S, B]
+    labels = class_labels[..., None].expand(N, S, S, B)
+    return Detections(
+        boxes=cxcywh_to_xyxy(xywh).reshape(N, S * S * B, 4),
+        scores=scores.reshape(N, S * S * B),
+        labels=labels.reshape(N, S * S * B),
+    )

@@ -1,0 +1,92 @@
+"""Drawing helpers shared by the lessons (matplotlib).
+
+Images are drawn in normalized coordinates: the unit square, x to the right, y *downwards*
+(as image rows go), so a box ``(x1, y1, x2, y2)`` appears where it sits in the picture.
+Lesson-specific figures stay in their lesson; what several lessons draw lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.patches import Rectangle
+from torch import Tensor
+
+from ._checks import require_float, require_last_dim, require_positive_int
+
+__all__ = ["image_axes", "draw_grid", "draw_boxes", "highlight_cell", "PALETTE"]
+
+# Colour-blind-safe (Okabe-Ito): ground truth, predictions, then further classes.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+
+
+def image_axes(ax: Axes | None = None, size: float = 4.0, title: str | None = None) -> Axes:
+    """Axes showing the unit-square image, y pointing down, equal aspect, light frame."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(size, size))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(1, 0)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def draw_grid(ax: Axes, S: int, labels: bool = False, color: str = "0.75") -> Axes:
+    """The S×S cell lines; with ``labels``, each cell's ``(row, col)`` in its corner."""
+    S = require_positive_int("S", S)
+    for k in range(1, S):
+        ax.axhline(k / S, color=color, lw=0.8, zorder=0)
+        ax.axvline(k / S, color=color, lw=0.8, zorder=0)
+    if labels:
+        for row in range(S):
+            for col in range(S):
+                ax.text(
+                    (col + 0.06) / S, (row + 0.22) / S, f"{row},{col}",
+                    fontsize=max(5, 10 - S // 2), color="0.55", zorder=0,
+                )
+    return ax
+
+
+def highlight_cell(ax: Axes, row: int, col: int, S: int, color: str = PALETTE[4], alpha: float = 0.25) -> Axes:
+    """Shades one grid cell."""
+    ax.add_patch(Rectangle((col / S, row / S), 1 / S, 1 / S, color=color, alpha=alpha, lw=0, zorder=0))
+    return ax
+
+
+def draw_boxes(
+    ax: Axes,
+    boxes: Tensor,
+    color: str | Sequence[str] = PALETTE[0],
+    labels: Iterable[str] | None = None,
+    linestyle: str = "-",
+    centres: bool = True,
+    lw: float = 2.0,
+) -> Axes:
+    """Draws ``xyxy`` boxes, optionally with a text label and a dot at each centre.
+
+    Args:
+        ax: the axes, usually from :func:`image_axes`.
+        boxes: ``Tensor[K, 4]`` or ``Tensor[4]`` in ``xyxy``, normalized to the image.
+        color: one colour, or one per box.
+        labels: one string per box, written above its top-left corner.
+    """
+    boxes = require_float("boxes", boxes)
+    require_last_dim("boxes", boxes, 4, "xyxy")
+    boxes = boxes.detach().float().reshape(-1, 4).cpu()
+    colors = [color] * len(boxes) if isinstance(color, str) else list(color)
+    texts = list(labels) if labels is not None else [None] * len(boxes)
+    for (x1, y1, x2, y2), c, text in zip(boxes.tolist(), colors, texts):
+        ax.add_patch(
+            Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=c, lw=lw, linestyle=linestyle)
+        )
+        if centres:
+            ax.plot([(x1 + x2) / 2], [(y1 + y2) / 2], "o", color=c, ms=4)
+        if text:
+            ax.text(x1, y1 - 0.01, text, color=c, fontsize=9, va="bottom")
+    return ax
+
