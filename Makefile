@@ -10,7 +10,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 FIRST_LESSON := notebooks/01_boxes_and_iou.ipynb
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test unit nbval notebooks constraints clean
+.PHONY: setup lab test unit nbval notebooks constraints bench clean
 
 setup: $(STAMP)
 
@@ -42,3 +42,6 @@ constraints: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache book/_build
+
+bench: setup
+	$(PY) benchmarks/bench_loss.py
