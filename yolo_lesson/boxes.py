@@ -37,10 +37,18 @@ __all__ = [
     "ciou",
 ]
 
-# Guards the divisions when a union, an enclosing box or a height is zero. Small enough that a
-# normal box is untouched (IoU of a box with itself is exactly 1), large enough that the
-# gradient of a degenerate case stays finite.
-EPS = 1e-7
+
+def _divide(num: Tensor, den: Tensor) -> Tensor:
+    """``num / den``, guarded for an empty union, a point-sized enclosing box or a perfect match.
+
+    Every denominator here is ``>= 0`` and is 0 only where its numerator is 0 as well, so the
+    guard divides by 1 there and returns 0 with a finite gradient. Any positive denominator is
+    used as it is: an absolute epsilon (``den + 1e-7``, ``den.clamp(min=1e-7)``) would change the
+    values of small boxes and break the scale invariance of the whole family. The threshold is
+    the dtype's smallest normal number, below which ``1 / den`` (and so the gradient) overflows.
+    """
+    usable = den > torch.finfo(den.dtype).tiny
+    return num / torch.where(usable, den, torch.ones_like(den))
 
 
 def _check_boxes(name: str, boxes: object, fmt: str) -> Tensor:
@@ -129,7 +137,7 @@ def _inter_union(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 
 def _iou(a: Tensor, b: Tensor) -> Tensor:
     inter, union = _inter_union(a, b)
-    return inter / union.clamp(min=EPS)
+    return _divide(inter, union)
 
 
 def _enclosing(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
@@ -190,8 +198,8 @@ def giou(a: Tensor, b: Tensor) -> Tensor:
     inter, union = _inter_union(a, b)
     top_left, bottom_right = _enclosing(a, b)
     size = (bottom_right - top_left).clamp(min=0)  # [..., 2]: enclosing width and height
-    hull = (size[..., 0] * size[..., 1]).clamp(min=EPS)
-    return inter / union.clamp(min=EPS) - (hull - union) / hull
+    hull = size[..., 0] * size[..., 1]
+    return _divide(inter, union) - _divide(hull - union, hull)
 
 
 def _centre_penalty(a: Tensor, b: Tensor) -> Tensor:
@@ -202,7 +210,7 @@ def _centre_penalty(a: Tensor, b: Tensor) -> Tensor:
     rho2 = ((centre_a - centre_b) ** 2).sum(-1)
     top_left, bottom_right = _enclosing(a, b)
     c2 = ((bottom_right - top_left) ** 2).sum(-1)
-    return rho2 / c2.clamp(min=EPS)
+    return _divide(rho2, c2)
 
 
 def diou(a: Tensor, b: Tensor) -> Tensor:
@@ -223,9 +231,13 @@ def diou(a: Tensor, b: Tensor) -> Tensor:
 
 
 def _aspect_angle(boxes: Tensor) -> Tensor:
+    """``arctan(w / h)`` in ``[0, π/2]``, written as ``atan2(w, h)`` so that it stays exactly
+    scale invariant and a zero height gives π/2; only the 0/0 of a point box, whose gradient
+    would be NaN, is replaced by ``atan2(0, 1) = 0``."""
     width = (boxes[..., 2] - boxes[..., 0]).clamp(min=0)
     height = (boxes[..., 3] - boxes[..., 1]).clamp(min=0)
-    return torch.atan(width / (height + EPS))
+    point = (width == 0) & (height == 0)
+    return torch.atan2(width, torch.where(point, torch.ones_like(height), height))
 
 
 def ciou(a: Tensor, b: Tensor) -> Tensor:
@@ -248,5 +260,5 @@ def ciou(a: Tensor, b: Tensor) -> Tensor:
     a, b = _broadcast_pair(a, b)
     value = _iou(a, b)
     v = (4 / math.pi**2) * (_aspect_angle(a) - _aspect_angle(b)) ** 2
-    alpha = v / (1 - value + v).clamp(min=EPS)
+    alpha = _divide(v, 1 - value + v)
     return value - _centre_penalty(a, b) - alpha * v

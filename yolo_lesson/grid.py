@@ -24,6 +24,7 @@ from ._checks import (
     require_int,
     require_positive_int,
     shape_str,
+    upcast,
 )
 from .boxes import cxcywh_to_xyxy
 
@@ -57,7 +58,7 @@ class CellAssignment(NamedTuple):
         return torch.nonzero(~self.kept).flatten()
 
 
-def _check_boxes_labels(boxes: object, labels: object, C: int) -> tuple[Tensor, Tensor]:
+def _check_boxes(boxes: object) -> Tensor:
     boxes = require_float("boxes", boxes)
     if boxes.dim() != 2 or boxes.shape[1] != 4:
         raise ValueError(f"boxes must be [K, 4] (cxcywh in [0, 1]), got {shape_str(boxes.shape)}")
@@ -73,10 +74,14 @@ def _check_boxes_labels(boxes: object, labels: object, C: int) -> tuple[Tensor, 
             f"boxes sizes (w, h) must lie in [0, 1] (no negative size), got values from "
             f"{float(sizes.min()):.4g} to {float(sizes.max()):.4g}"
         )
+    return boxes
+
+
+def _check_labels(labels: object, K: int, C: int) -> Tensor:
     labels = require_int("labels", labels)
-    if labels.dim() != 1 or labels.shape[0] != boxes.shape[0]:
+    if labels.dim() != 1 or labels.shape[0] != K:
         raise ValueError(
-            f"labels must be [K] with K = {boxes.shape[0]} (one per box), "
+            f"labels must be [K] with K = {K} (one per box), "
             f"got {shape_str(labels.shape)}"
         )
     if labels.numel() and bool(((labels < 0) | (labels >= C)).any()):
@@ -84,7 +89,7 @@ def _check_boxes_labels(boxes: object, labels: object, C: int) -> tuple[Tensor, 
             f"labels must lie in [0, C) = [0, {C}), got values from "
             f"{int(labels.min())} to {int(labels.max())}"
         )
-    return boxes, labels
+    return labels
 
 
 def assign_cells(boxes: Tensor, S: int) -> CellAssignment:
@@ -101,9 +106,10 @@ def assign_cells(boxes: Tensor, S: int) -> CellAssignment:
     (``floor(3.5) = 3``); a second centre at ``(0.52, 0.48)`` is in the same cell and is dropped.
     """
     S = require_positive_int("S", S)
-    boxes = require_float("boxes", boxes)
-    if boxes.dim() != 2 or boxes.shape[1] != 4:
-        raise ValueError(f"boxes must be [K, 4] (cxcywh in [0, 1]), got {shape_str(boxes.shape)}")
+    boxes = upcast(_check_boxes(boxes))
+    # Half precision is upcast first: float16 · S can round a centre just left of a cell
+    # border onto the border (2/7 in float16 is 0.28564..., times 7 rounds to 2.0) and
+    # move the object into the next cell; in float32 that product is exact.
     cols = (boxes[:, 0] * S).floor().long().clamp(0, S - 1)
     rows = (boxes[:, 1] * S).floor().long().clamp(0, S - 1)
     cell = rows * S + cols  # [K]: flat cell index
@@ -132,7 +138,10 @@ def encode_targets(boxes: Tensor, labels: Tensor, S: int = 7, C: int = 20) -> Te
     """
     S = require_positive_int("S", S)
     C = require_positive_int("C", C)
-    boxes, labels = _check_boxes_labels(boxes, labels, C)
+    boxes = _check_boxes(boxes)
+    labels = _check_labels(labels, boxes.shape[0], C)
+    dtype = boxes.dtype
+    boxes = upcast(boxes)  # offsets computed in float32 at least, stored in the input's dtype
     rows, cols, kept = assign_cells(boxes, S)
     rows, cols, boxes, labels = rows[kept], cols[kept], boxes[kept], labels[kept]
 
@@ -147,7 +156,7 @@ def encode_targets(boxes: Tensor, labels: Tensor, S: int = 7, C: int = 20) -> Te
         dim=-1,
     )  # [K, 5 + C]
     target[rows, cols] = cell_values
-    return target
+    return target.to(dtype)
 
 
 def encode_batch(
