@@ -1,0 +1,619 @@
+"""Tests of the YOLOv1 loss (yolo_lesson.loss): the vectorized function against the loop
+reference in reference_loss.py, a hand-computed case, the properties the paper's equation
+implies, gradients, edge cases and input checks."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from reference_loss import iou_cxcywh, reference_yolo_v1_loss, responsible_predictor
+from yolo_lesson.grid import encode_batch
+from yolo_lesson.loss import YoloV1Loss, responsibility, yolo_v1_loss
+
+TERMS = ("total", "box", "obj", "noobj", "cls")
+OPTIONS = list(
+    itertools.product(
+        ("iou", "one"),  # conf_target
+        ("signed_sqrt", "clamped_sqrt", "linear"),  # wh
+        ("not_responsible", "empty_cells"),  # noobj_scope
+    )
+)
+OPTION_IDS = ["-".join(o) for o in OPTIONS]
+
+
+def random_case(seed, N=3, S=4, B=2, C=3, dtype=torch.float64, max_objects=6):
+    """A random target from encode_batch and a random prediction. In object cells every
+    predictor is the target box plus noise, so that IoUs are mostly non-zero and differ
+    between predictors; some predicted w, h come out negative."""
+    g = torch.Generator().manual_seed(seed)
+    boxes, labels = [], []
+    for _ in range(N):
+        K = int(torch.randint(0, max_objects + 1, (1,), generator=g))
+        centres = torch.rand(K, 2, generator=g, dtype=torch.float64)
+        sizes = 0.05 + 0.6 * torch.rand(K, 2, generator=g, dtype=torch.float64)
+        boxes.append(torch.cat([centres, sizes], dim=1).to(dtype))
+        labels.append(torch.randint(0, C, (K,), generator=g))
+    target = encode_batch(boxes, labels, S=S, C=C)  # [N, S, S, 5 + C]
+    pred = torch.randn(N, S, S, B * 5 + C, generator=g, dtype=torch.float64) * 0.5
+    blocks = pred[..., : B * 5].reshape(N, S, S, B, 5)  # [N, S, S, B, 5]: a view into pred
+    noise = 0.15 * torch.randn(N, S, S, B, 4, generator=g, dtype=torch.float64)
+    obj = target[..., 4].bool()
+    blocks[..., :4] = torch.where(obj[..., None, None], target[..., None, :4].double() + noise, blocks[..., :4])
+    return pred.to(dtype), target
+
+
+def one_object_target(cx, cy, w, h, label=0, S=2, C=2, dtype=torch.float64):
+    return encode_batch([torch.tensor([[cx, cy, w, h]], dtype=dtype)], [torch.tensor([label])], S=S, C=C)
+
+
+# ---------------------------------------------------------------- against the loop reference
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("conf_target, wh, noobj_scope", OPTIONS, ids=OPTION_IDS)
+def test_every_term_and_gradient_match_the_loop_reference(seed, conf_target, wh, noobj_scope):
+    S, B, C = 4, 2 + seed % 2, 3  # B = 2 and B = 3
+    pred, target = random_case(seed, S=S, B=B, C=C)
+    options = dict(S=S, B=B, C=C, lambda_coord=5.0, lambda_noobj=0.5)
+    options.update(conf_target=conf_target, wh=wh, noobj_scope=noobj_scope)
+    pred_a = pred.clone().requires_grad_()
+    pred_b = pred.clone().requires_grad_()
+    fast = yolo_v1_loss(pred_a, target, **options)
+    slow = reference_yolo_v1_loss(pred_b, target, **options)
+    for name in TERMS:
+        torch.testing.assert_close(getattr(fast, name), getattr(slow, name), rtol=1e-12, atol=1e-12, msg=name)
+    fast.total.backward()
+    slow.total.backward()
+    torch.testing.assert_close(pred_a.grad, pred_b.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_random_cases_really_exercise_both_predictors():
+    """Guards the test above against a generator that never lets predictor 1 win."""
+    winners = []
+    for seed in range(3):
+        pred, target = random_case(seed)
+        for n, row, col in target[..., 4].nonzero().tolist():
+            winners.append(responsible_predictor(pred, target, n, row, col, B=2)[0])
+    assert 0 in winners and 1 in winners
+
+
+def test_float32_matches_the_reference():
+    pred, target = random_case(7, N=2, S=7, B=2, C=20, dtype=torch.float32)
+    fast = yolo_v1_loss(pred, target)
+    slow = reference_yolo_v1_loss(pred, target, S=7, B=2, C=20)
+    for name in TERMS:
+        # Different summation orders in float32: a few ulps of the sum.
+        torch.testing.assert_close(getattr(fast, name), getattr(slow, name), rtol=1e-5, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_responsibility_matches_the_reference(seed):
+    pred, target = random_case(seed, B=3)
+    result = responsibility(pred, target, S=4, B=3, C=3)
+    expected = torch.zeros_like(result.responsible)
+    for n, row, col in target[..., 4].nonzero().tolist():
+        best, ious = responsible_predictor(pred, target, n, row, col, B=3)
+        expected[n, row, col, best] = True
+        torch.testing.assert_close(result.ious[n, row, col], torch.tensor(ious, dtype=pred.dtype))
+    assert torch.equal(result.responsible, expected)
+    assert result.responsible.sum() == target[..., 4].sum()  # exactly one per object cell
+
+
+# ---------------------------------------------------------------- a case computed by hand
+
+
+def hand_case():
+    """S = 2, B = 2, C = 2, one object of class 1.
+
+    Object (cx, cy, w, h) = (0.3, 0.7, 0.36, 0.16): row floor(0.7·2) = 1, col floor(0.3·2) = 0,
+    offsets x = 0.6, y = 0.4; image corners x 0.12..0.48, y 0.62..0.78, area 0.0576.
+
+    Cell (1, 0):
+      predictor 0: (0.5, 0.4, 0.25, 0.16), conf 0.8 -> image centre ((0+0.5)/2, (1+0.4)/2)
+                   = (0.25, 0.7), corners x 0.125..0.375, y 0.62..0.78: inside the object,
+                   IoU = 0.25·0.16 / 0.0576 = 0.04 / 0.0576 = 25/36 ≈ 0.694;
+      predictor 1: (0.5, 0.5, 0.09, 0.04), conf 0.3 -> centre (0.25, 0.75), corners
+                   x 0.205..0.295, y 0.73..0.77: inside too, IoU = 0.0036 / 0.0576 = 1/16;
+      class scores (0.2, 0.7).
+    Predictor 0 has the higher IoU: it is responsible.
+    Confidences elsewhere: cell (0,0) (0.1, 0), cell (0,1) (0.2, 0), cell (1,1) (0, 0.1).
+    Boxes and class scores of empty cells are junk that must not count.
+    """
+    target = one_object_target(0.3, 0.7, 0.36, 0.16, label=1)  # [1, 2, 2, 7]
+    pred = torch.full((1, 2, 2, 12), 0.5, dtype=torch.float64)  # junk everywhere first
+    pred[0, 1, 0] = torch.tensor([0.5, 0.4, 0.25, 0.16, 0.8, 0.5, 0.5, 0.09, 0.04, 0.3, 0.2, 0.7], dtype=torch.float64)
+    pred[0, 0, 0, [4, 9]] = torch.tensor([0.1, 0.0], dtype=torch.float64)
+    pred[0, 0, 1, [4, 9]] = torch.tensor([0.2, 0.0], dtype=torch.float64)
+    pred[0, 1, 1, [4, 9]] = torch.tensor([0.0, 0.1], dtype=torch.float64)
+    return pred, target
+
+
+def test_hand_computed_tiny_case():
+    pred, target = hand_case()
+    torch.testing.assert_close(target[0, 1, 0], torch.tensor([0.6, 0.4, 0.36, 0.16, 1, 0, 1], dtype=torch.float64))
+    # clamped_sqrt is the exact √ for sizes above ε, so the arithmetic below is exact.
+    terms = yolo_v1_loss(pred, target, S=2, B=2, C=2, wh="clamped_sqrt")
+    # box = 5 · [(0.5-0.6)² + (0.4-0.4)² + (√0.25-√0.36)² + (√0.16-√0.16)²]
+    #     = 5 · [0.01 + 0 + (0.5-0.6)² + 0] = 5 · 0.02 = 0.1
+    assert terms.box.item() == pytest.approx(0.1, abs=1e-12)
+    # obj = (0.8 - 25/36)² = (28.8/36 - 25/36)² = (3.8/36)² = 361/32400 ≈ 0.011142
+    assert terms.obj.item() == pytest.approx(361 / 32400, abs=1e-12)
+    # noobj = 0.5 · (0.3² of predictor 1 + 0.1² + 0.2² + 0.1² of the empty cells)
+    #       = 0.5 · (0.09 + 0.06) = 0.075
+    assert terms.noobj.item() == pytest.approx(0.075, abs=1e-12)
+    # cls = (0.2 - 0)² + (0.7 - 1)² = 0.04 + 0.09 = 0.13
+    assert terms.cls.item() == pytest.approx(0.13, abs=1e-12)
+    assert terms.total.item() == pytest.approx(0.1 + 361 / 32400 + 0.075 + 0.13, abs=1e-12)
+
+    # With signed_sqrt, √0.36 becomes 0.36/√0.360001: the ε shifts the box term by ~1e-6.
+    signed = yolo_v1_loss(pred, target, S=2, B=2, C=2)
+    assert signed.box.item() == pytest.approx(0.1, abs=1e-5)
+    # Target 1 instead of the IoU: obj = (0.8 - 1)² = 0.04.
+    assert yolo_v1_loss(pred, target, S=2, B=2, C=2, conf_target="one").obj.item() == pytest.approx(0.04)
+    # Only empty cells in the no-object term: predictor 1's 0.3² drops out, 0.5 · 0.06 = 0.03.
+    assert yolo_v1_loss(pred, target, S=2, B=2, C=2, noobj_scope="empty_cells").noobj.item() == pytest.approx(0.03)
+    # Without roots: 5 · [0.01 + (0.25 - 0.36)²] = 5 · 0.0221 = 0.1105.
+    assert yolo_v1_loss(pred, target, S=2, B=2, C=2, wh="linear").box.item() == pytest.approx(0.1105)
+
+
+# ---------------------------------------------------------------- properties of the equation
+
+
+def perfect_prediction(target, B):
+    """Predictor 0 copies the target box with confidence 1, the others sit on the same box
+    with confidence 0 (a tie: predictor 0 stays responsible), class scores are the one-hot."""
+    N, S = target.shape[:2]
+    box = torch.cat([target[..., :4], target[..., 4:5]], dim=-1)  # [N, S, S, 5]
+    others = torch.cat([target[..., :4], torch.zeros_like(target[..., 4:5])], dim=-1)
+    return torch.cat([box] + [others] * (B - 1) + [target[..., 5:]], dim=-1)
+
+
+@pytest.mark.parametrize("wh", ["signed_sqrt", "clamped_sqrt", "linear"])
+def test_perfect_prediction_costs_nothing(wh):
+    _, target = random_case(11, N=2, S=7, C=20)
+    pred = perfect_prediction(target, B=2)
+    assert target[..., 4].sum() > 3
+    for conf_target in ("one", "iou"):  # a box equal to the target has IoU exactly 1
+        terms = yolo_v1_loss(pred, target, conf_target=conf_target, wh=wh)
+        for name in TERMS:
+            assert getattr(terms, name).item() == 0.0, (conf_target, name)
+
+
+@pytest.mark.parametrize("conf_target, wh, noobj_scope", OPTIONS, ids=OPTION_IDS)
+def test_total_is_exactly_the_sum_of_the_terms(conf_target, wh, noobj_scope):
+    pred, target = random_case(5, dtype=torch.float32)
+    terms = yolo_v1_loss(pred, target, S=4, B=2, C=3, conf_target=conf_target, wh=wh, noobj_scope=noobj_scope)
+    assert torch.equal(terms.total, terms.box + terms.obj + terms.noobj + terms.cls)
+    assert min(terms.box.item(), terms.obj.item(), terms.noobj.item(), terms.cls.item()) > 0
+
+
+def test_lambda_coord_scales_the_box_term_only():
+    pred, target = random_case(6)
+    base = yolo_v1_loss(pred, target, S=4, B=2, C=3, lambda_coord=5.0)
+    doubled = yolo_v1_loss(pred, target, S=4, B=2, C=3, lambda_coord=10.0)
+    torch.testing.assert_close(doubled.box, 2 * base.box)
+    for name in ("obj", "noobj", "cls"):
+        assert torch.equal(getattr(doubled, name), getattr(base, name))
+
+
+def test_lambda_noobj_scales_and_switches_off_the_noobj_term():
+    pred, target = random_case(6)
+    base = yolo_v1_loss(pred, target, S=4, B=2, C=3, lambda_noobj=0.5)
+    one = yolo_v1_loss(pred, target, S=4, B=2, C=3, lambda_noobj=1.0)
+    off = yolo_v1_loss(pred, target, S=4, B=2, C=3, lambda_noobj=0.0)
+    torch.testing.assert_close(one.noobj, 2 * base.noobj)
+    assert off.noobj.item() == 0.0
+    torch.testing.assert_close(off.total, base.box + base.obj + base.cls)
+
+
+def test_sum_over_the_grid_divided_by_the_batch_size():
+    pred, target = random_case(8, N=2)
+    terms = yolo_v1_loss(pred, target, S=4, B=2, C=3)
+    # The same batch twice: twice the sum, twice the N, the same terms.
+    twice = yolo_v1_loss(torch.cat([pred, pred]), torch.cat([target, target]), S=4, B=2, C=3)
+    # Each image alone: the batch value is the mean of the per-image values.
+    single = [yolo_v1_loss(pred[i : i + 1], target[i : i + 1], S=4, B=2, C=3) for i in range(2)]
+    for name in TERMS:
+        torch.testing.assert_close(getattr(twice, name), getattr(terms, name))
+        torch.testing.assert_close(getattr(terms, name), (getattr(single[0], name) + getattr(single[1], name)) / 2)
+
+
+# ---------------------------------------------------------------- responsibility
+
+
+def two_predictor_pred(first, second, S=2, C=2, row=1, col=0):
+    """One-image prediction whose cell (row, col) holds two given (x, y, w, h, conf) blocks."""
+    pred = torch.zeros(1, S, S, 10 + C, dtype=torch.float64)
+    pred[0, row, col, :10] = torch.tensor(list(first) + list(second), dtype=torch.float64)
+    return pred
+
+
+def test_responsibility_picks_the_higher_iou_predictor():
+    target = one_object_target(0.3, 0.7, 0.36, 0.16)  # offsets (0.6, 0.4) in cell (1, 0)
+    # Predictor 0 is tiny (IoU 1/16 as in the hand case), predictor 1 is the right size but
+    # shifted by 0.1 cell = 0.05 image: IoU = (0.36-0.05)·0.16 / ((0.36+0.05)·0.16) = 31/41.
+    pred = two_predictor_pred((0.5, 0.5, 0.09, 0.04, 0.0), (0.7, 0.4, 0.36, 0.16, 0.0))
+    result = responsibility(pred, target, S=2, B=2, C=2)
+    torch.testing.assert_close(result.ious[0, 1, 0], torch.tensor([1 / 16, 31 / 41], dtype=torch.float64))
+    assert result.responsible[0, 1, 0].tolist() == [False, True]
+    assert result.responsible.sum() == 1
+    # The box term is then predictor 1's: 5 · (0.7 - 0.6)² = 0.05 (same size, no root error).
+    assert yolo_v1_loss(pred, target, S=2, B=2, C=2).box.item() == pytest.approx(0.05, abs=1e-9)
+    # And only predictor 0's confidence joins the no-object term.
+    pred[0, 1, 0, 4], pred[0, 1, 0, 9] = 0.4, 0.6
+    terms = yolo_v1_loss(pred, target, S=2, B=2, C=2)
+    assert terms.noobj.item() == pytest.approx(0.5 * 0.4**2)  # 0.08
+    assert terms.obj.item() == pytest.approx((0.6 - 31 / 41) ** 2)
+
+
+def test_responsibility_tie_goes_to_the_first_predictor():
+    target = one_object_target(0.3, 0.7, 0.36, 0.16)
+    same = (0.5, 0.4, 0.25, 0.16, 0.0)
+    result = responsibility(two_predictor_pred(same, same), target, S=2, B=2, C=2)
+    assert result.responsible[0, 1, 0].tolist() == [True, False]
+    # Two boxes that miss the object entirely: both IoUs are 0, still a tie.
+    missing = (0.0, 0.0, 0.01, 0.01, 0.0)
+    result = responsibility(two_predictor_pred(missing, missing), target, S=2, B=2, C=2)
+    assert result.ious[0, 1, 0].tolist() == [0.0, 0.0]
+    assert result.responsible[0, 1, 0].tolist() == [True, False]
+
+
+def test_responsibility_compares_boxes_in_image_coordinates():
+    """x, y are in cell units and w, h in image units; mixing them picks the wrong predictor.
+
+    S = 7, object centred in cell (3, 3), size 0.5 × 0.5.
+    Predictor 0: right size, centre 0.3 cell to the right = 0.3/7 ≈ 0.043 of the image.
+      Image IoU: overlap (0.5 - 0.043)·0.5 over union (0.5 + 0.043)·0.5 = 0.457/0.543 ≈ 0.842.
+      Read in mixed units (shift 0.3 against a width 0.5): (0.5-0.3)/(0.5+0.3) = 0.25.
+    Predictor 1: right centre, size 0.35 × 0.5: IoU 0.35/0.5 = 0.7 in both readings.
+    In image coordinates predictor 0 is the better box; the mixed frame would pick predictor 1.
+    """
+    target = one_object_target(3.5 / 7, 3.5 / 7, 0.5, 0.5, S=7, C=2)
+    pred = two_predictor_pred((0.8, 0.5, 0.5, 0.5, 0.0), (0.5, 0.5, 0.35, 0.5, 0.0), S=7, row=3, col=3)
+    result = responsibility(pred, target, S=7, B=2, C=2)
+    shift = 0.3 / 7
+    expected = torch.tensor([(0.5 - shift) / (0.5 + shift), 0.7], dtype=torch.float64)
+    torch.testing.assert_close(result.ious[0, 3, 3], expected)
+    assert result.responsible[0, 3, 3].tolist() == [True, False]
+    # The reference's own IoU agrees on the mixed-frame trap too.
+    assert iou_cxcywh((0.8, 0.5, 0.5, 0.5), (0.5, 0.5, 0.5, 0.5)) == pytest.approx(0.25)
+
+
+# ---------------------------------------------------------------- gradients
+
+
+def test_iou_confidence_target_is_detached():
+    pred, target = hand_case()
+    pred.requires_grad_()
+    yolo_v1_loss(pred, target, S=2, B=2, C=2).obj.backward()
+    # The IoU depends on the box, but as a target it is a constant: no gradient reaches
+    # any box coordinate through the obj term...
+    box_channels = [0, 1, 2, 3, 5, 6, 7, 8]
+    assert torch.count_nonzero(pred.grad[..., box_channels]) == 0
+    # ...only the responsible confidence: d/dconf (conf - 25/36)² = 2 · (0.8 - 25/36) = 19/90.
+    assert pred.grad[0, 1, 0, 4].item() == pytest.approx(2 * 19 / 180)
+    assert torch.count_nonzero(pred.grad) == 1
+
+
+def gradcheck_case():
+    """Two images, S = 2, B = 2, C = 2, float64, away from ties and kinks: in every object
+    cell the IoUs of the two predictors differ by a wide margin or are a stable 0-0 tie,
+    and every responsible width stays away from 0 (where |w| has its kink)."""
+    boxes = [torch.tensor([[0.3, 0.3, 0.3, 0.4], [0.7, 0.8, 0.2, 0.3]]), torch.tensor([[0.6, 0.4, 0.4, 0.2]])]
+    target = encode_batch([b.double() for b in boxes], [torch.tensor([0, 1]), torch.tensor([1])], S=2, C=2)
+    g = torch.Generator().manual_seed(0)
+    pred = 0.3 * torch.randn(2, 2, 2, 12, generator=g, dtype=torch.float64)
+    # Image 0, cell (0,0): target offsets (0.6, 0.6), size (0.3, 0.4).
+    pred[0, 0, 0, :10] = torch.tensor([0.55, 0.62, 0.28, 0.43, 0.7, 0.3, 0.2, 0.1, 0.1, 0.2])
+    # Image 0, cell (1,1): target offsets (0.4, 0.6), size (0.2, 0.3); predictor 1 wins.
+    pred[0, 1, 1, :10] = torch.tensor([0.9, 0.9, 0.05, 0.05, 0.1, 0.42, 0.57, 0.22, 0.27, 0.6])
+    # Image 1, cell (0,1): target offsets (0.2, 0.8). Predictor 0 has a negative width (empty
+    # box, IoU 0), predictor 1 is far away (IoU 0): a stable tie, predictor 0 responsible,
+    # and the signed root's smooth branch for w < 0 is checked.
+    pred[1, 0, 1, :10] = torch.tensor([0.25, 0.75, -0.1, 0.2, 0.5, 0.9, 0.1, 0.01, 0.01, 0.2])
+    return pred, target
+
+
+def test_gradcheck_case_is_away_from_ties():
+    pred, target = gradcheck_case()
+    result = responsibility(pred, target, S=2, B=2, C=2)
+    ious = result.ious[target[..., 4].bool()]  # [3, 2]
+    assert ious[0, 0] - ious[0, 1] > 0.3 and ious[1, 1] - ious[1, 0] > 0.3
+    assert ious[2].tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("term", ["box", "noobj", "cls"])
+@pytest.mark.parametrize("noobj_scope", ["not_responsible", "empty_cells"])
+def test_gradcheck_each_term(term, noobj_scope):
+    pred, target = gradcheck_case()
+
+    def f(p):
+        return getattr(yolo_v1_loss(p, target, S=2, B=2, C=2, noobj_scope=noobj_scope), term)
+
+    assert torch.autograd.gradcheck(f, (pred.requires_grad_(),))
+
+
+def test_gradcheck_obj_term_through_the_confidences():
+    """The IoU target is constant by design, so a finite difference in a box coordinate (which
+    moves the IoU) disagrees with the analytic zero; check the obj term w.r.t. the
+    confidences, with the boxes held fixed."""
+    pred, target = gradcheck_case()
+    conf_channels = [4, 9]
+
+    def f(conf):
+        p = pred.clone()
+        p[..., conf_channels] = conf
+        return yolo_v1_loss(p, target, S=2, B=2, C=2).obj
+
+    assert torch.autograd.gradcheck(f, (pred[..., conf_channels].clone().requires_grad_(),))
+
+
+def test_gradcheck_total_with_target_one():
+    pred, target = gradcheck_case()
+
+    def f(p):
+        return yolo_v1_loss(p, target, S=2, B=2, C=2, conf_target="one").total
+
+    assert torch.autograd.gradcheck(f, (pred.requires_grad_(),))
+
+
+# ---------------------------------------------------------------- edge cases
+
+
+def test_no_object_in_the_batch():
+    target = encode_batch([torch.zeros(0, 4)] * 2, [torch.zeros(0, dtype=torch.long)] * 2, S=3, C=2)
+    pred = torch.randn(2, 3, 3, 12, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    terms = yolo_v1_loss(pred, target, S=3, B=2, C=2)
+    assert terms.box.item() == terms.obj.item() == terms.cls.item() == 0.0
+    # Every confidence is a no-object confidence: 0.5 · Σ conf² / 2 images.
+    expected = 0.5 * (pred[..., [4, 9]] ** 2).sum() / 2
+    torch.testing.assert_close(terms.noobj, expected)
+    terms.total.backward()
+    assert torch.isfinite(pred.grad).all()
+    assert torch.count_nonzero(pred.grad[..., [0, 1, 2, 3, 5, 6, 7, 8, 10, 11]]) == 0
+
+
+@pytest.mark.parametrize("conf_target, wh, noobj_scope", OPTIONS, ids=OPTION_IDS)
+def test_every_cell_occupied(conf_target, wh, noobj_scope):
+    centres = [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)]  # one per cell, S = 2
+    boxes = torch.tensor([[cx, cy, 0.3, 0.4] for cx, cy in centres], dtype=torch.float64)
+    target = encode_batch([boxes], [torch.tensor([0, 1, 0, 1])], S=2, C=2)
+    assert target[..., 4].sum() == 4
+    pred, _ = random_case(9, N=1, S=2, C=2)
+    noise = torch.randn(1, 2, 2, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    pred[..., :4] = target[..., :4] + 0.1 * noise  # predictor 0 near its object in every cell
+    options = dict(S=2, B=2, C=2, conf_target=conf_target, wh=wh, noobj_scope=noobj_scope)
+    terms = yolo_v1_loss(pred, target, **options)
+    slow = reference_yolo_v1_loss(pred, target, **options)
+    for name in TERMS:
+        torch.testing.assert_close(getattr(terms, name), getattr(slow, name), rtol=1e-12, atol=1e-12)
+    if noobj_scope == "empty_cells":
+        assert terms.noobj.item() == 0.0  # no empty cell anywhere
+    else:
+        assert terms.noobj.item() > 0.0  # the four non-responsible predictors
+
+
+@pytest.mark.parametrize("wh", ["signed_sqrt", "clamped_sqrt", "linear"])
+def test_zero_size_target_boxes(wh):
+    target = one_object_target(0.3, 0.7, 0.0, 0.0)  # a point object: IoU 0 with any box
+    pred = two_predictor_pred((0.6, 0.4, 0.2, 0.1, 0.5), (0.6, 0.4, 0.0, 0.0, 0.5)).requires_grad_()
+    terms = yolo_v1_loss(pred, target, S=2, B=2, C=2, wh=wh)
+    assert all(torch.isfinite(getattr(terms, name)) for name in TERMS)
+    # Both IoUs are 0 (a zero-area union counts as no overlap): predictor 0 is responsible,
+    # and with the IoU target its confidence regresses to 0: obj = 0.5².
+    assert terms.obj.item() == pytest.approx(0.25)
+    terms.total.backward()
+    assert torch.isfinite(pred.grad).all()
+
+
+def test_negative_predicted_width_and_height():
+    """A network can output w < 0. A plain √ would give NaN; the package's transforms do not."""
+    target = one_object_target(0.3, 0.7, 0.36, 0.16)
+    grads = {}
+    for wh in ("signed_sqrt", "clamped_sqrt", "linear"):
+        pred = two_predictor_pred((0.6, 0.4, -0.2, -0.1, 0.5), (0.0, 0.0, 0.01, 0.01, 0.0)).requires_grad_()
+        terms = yolo_v1_loss(pred, target, S=2, B=2, C=2, wh=wh)
+        assert all(torch.isfinite(getattr(terms, name)) for name in TERMS), wh
+        terms.total.backward()
+        assert torch.isfinite(pred.grad).all(), wh
+        grads[wh] = pred.grad[0, 1, 0, 2:4].tolist()  # d total / d (w, h) of predictor 0
+    # signed_sqrt: w / √(|w| + ε) is below the target's √0.36, so the gradient is negative
+    # and a descent step raises w (and h) back towards the target.
+    assert grads["signed_sqrt"][0] < 0 and grads["signed_sqrt"][1] < 0
+    # clamped_sqrt: √max(w, ε) is flat for w < ε: no gradient at all, the box is stuck.
+    assert grads["clamped_sqrt"] == [0.0, 0.0]
+    # linear: 5 · 2 · (w - 0.36) = 10 · (-0.56) = -5.6 for w.
+    assert grads["linear"][0] == pytest.approx(-5.6)
+
+
+def test_signed_sqrt_gradient_is_finite_at_zero_width():
+    # d/dw w/√(|w|+ε) at w = 0 is 1/√ε = 1000 (not infinite as for √w); the chain rule through
+    # 5 · (f(w) - f(0.36))² gives 5 · 2 · (0 - 0.36/√0.360001) · 1000 ≈ -6000.
+    target = one_object_target(0.3, 0.7, 0.36, 0.16)
+    pred = two_predictor_pred((0.6, 0.4, 0.0, 0.16, 0.5), (0.0, 0.0, 0.01, 0.01, 0.0)).requires_grad_()
+    yolo_v1_loss(pred, target, S=2, B=2, C=2).box.backward()
+    assert pred.grad[0, 1, 0, 2].item() == pytest.approx(5 * 2 * (0 - 0.36 / 0.360001**0.5) * 1000, rel=1e-6)
+
+
+def test_objects_on_a_cell_border_and_at_one():
+    S = 4
+    # cx = 0.5 is exactly the border between columns 1 and 2: floor(2.0) = 2, offset x = 0.
+    # (1.0, 1.0) is the image corner: clamped into cell (3, 3) with offsets x = y = 1.
+    boxes = torch.tensor([[0.5, 0.25, 0.2, 0.2], [1.0, 1.0, 0.3, 0.3]], dtype=torch.float64)
+    target = encode_batch([boxes], [torch.tensor([0, 2])], S=S, C=3)
+    torch.testing.assert_close(target[0, 1, 2, :5], torch.tensor([0.0, 0.0, 0.2, 0.2, 1.0], dtype=torch.float64))
+    torch.testing.assert_close(target[0, 3, 3, :5], torch.tensor([1.0, 1.0, 0.3, 0.3, 1.0], dtype=torch.float64))
+    pred, _ = random_case(12, N=1, S=S, C=3)
+    pred[0, 1, 2, :4] = torch.tensor([0.05, -0.05, 0.25, 0.2])
+    pred[0, 3, 3, 5:9] = torch.tensor([0.95, 1.02, 0.3, 0.28])
+    pred.requires_grad_()
+    for conf_target, wh, noobj_scope in OPTIONS:
+        options = dict(S=S, B=2, C=3, conf_target=conf_target, wh=wh, noobj_scope=noobj_scope)
+        fast, slow = yolo_v1_loss(pred, target, **options), reference_yolo_v1_loss(pred, target, **options)
+        for name in TERMS:
+            torch.testing.assert_close(getattr(fast, name), getattr(slow, name), rtol=1e-12, atol=1e-12)
+    yolo_v1_loss(pred, target, S=S, B=2, C=3).total.backward()
+    assert torch.isfinite(pred.grad).all()
+
+
+def test_huge_values_in_empty_cells_give_no_nan():
+    """A masked-out cell must not leak 0 · inf = NaN: 1e20² overflows float32 to inf."""
+    target = one_object_target(0.3, 0.7, 0.36, 0.16, dtype=torch.float32)
+    pred, _ = hand_case()
+    pred = pred.float()
+    empty = ~target[..., 4].bool()  # [1, 2, 2]
+    huge = pred.clone()
+    for channel in (0, 1, 2, 3, 5, 6, 7, 8, 10, 11):  # every box coordinate and class score
+        huge[..., channel] = torch.where(empty, torch.tensor(1e20), pred[..., channel])
+    assert torch.isinf(huge[empty][:, 0] ** 2).all()  # the premise: squares overflow
+    huge.requires_grad_()
+    for noobj_scope in ("not_responsible", "empty_cells"):
+        terms = yolo_v1_loss(huge, target, S=2, B=2, C=2, noobj_scope=noobj_scope)
+        normal = yolo_v1_loss(pred, target, S=2, B=2, C=2, noobj_scope=noobj_scope)
+        for name in TERMS:
+            assert getattr(terms, name).item() == pytest.approx(getattr(normal, name).item()), name
+    huge.grad = None
+    yolo_v1_loss(huge, target, S=2, B=2, C=2).total.backward()
+    assert torch.isfinite(huge.grad).all()
+    assert torch.count_nonzero(huge.grad[empty][:, [0, 1, 2, 3, 5, 6, 7, 8, 10, 11]]) == 0
+
+
+def test_huge_values_of_a_masked_out_predictor_give_no_nan():
+    """In the object cell, predictor 1 is not responsible: its box is outside the box term,
+    and with noobj_scope="empty_cells" its confidence is outside every confidence term."""
+    pred, target = hand_case()
+    pred, target = pred.float(), target.float()
+    normal = yolo_v1_loss(pred, target, S=2, B=2, C=2, noobj_scope="empty_cells")
+    huge = pred.clone()
+    huge[0, 1, 0, 5:10] = torch.tensor([0.5, 0.5, 0.09, 0.04, 1e20])  # same box, conf 1e20
+    huge.requires_grad_()
+    terms = yolo_v1_loss(huge, target, S=2, B=2, C=2, noobj_scope="empty_cells")
+    for name in TERMS:
+        assert getattr(terms, name).item() == pytest.approx(getattr(normal, name).item()), name
+    terms.total.backward()
+    assert torch.isfinite(huge.grad).all() and huge.grad[0, 1, 0, 9] == 0
+
+
+# float16 keeps 11 significant bits (relative step 2⁻¹¹ ≈ 5e-4), bfloat16 8 bits (2⁻⁸ ≈ 4e-3).
+# The loss is computed in float32 after the cast, so the only error is rounding the inputs;
+# a sum of squared errors then moves by at most about twice the relative step.
+HALF_TOLERANCES = {torch.float16: 2e-3, torch.bfloat16: 1.5e-2}
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["float16", "bfloat16"])
+def test_half_precision_predictions(dtype):
+    pred, target = random_case(13, N=2, S=7, C=20, dtype=torch.float32)
+    low = pred.to(dtype).requires_grad_()
+    terms = yolo_v1_loss(low, target)
+    full = yolo_v1_loss(pred, target)
+    rtol = HALF_TOLERANCES[dtype]
+    for name in TERMS:
+        value = getattr(terms, name)
+        assert value.dtype == torch.float32 and torch.isfinite(value)
+        torch.testing.assert_close(value, getattr(full, name), rtol=rtol, atol=0.0, msg=name)
+    terms.total.backward()
+    assert low.grad.dtype == dtype and torch.isfinite(low.grad).all()
+
+
+# ---------------------------------------------------------------- the module
+
+
+@pytest.mark.parametrize("conf_target, wh, noobj_scope", OPTIONS[::3], ids=OPTION_IDS[::3])
+def test_module_equals_the_function(conf_target, wh, noobj_scope):
+    pred, target = random_case(14, S=3, B=3, C=4)
+    options = dict(lambda_coord=3.0, lambda_noobj=0.25, conf_target=conf_target, wh=wh, noobj_scope=noobj_scope)
+    module = YoloV1Loss(S=3, B=3, C=4, **options)
+    by_module = module(pred, target)
+    by_function = yolo_v1_loss(pred, target, S=3, B=3, C=4, **options)
+    for name in TERMS:
+        assert torch.equal(getattr(by_module, name), getattr(by_function, name))
+    assert "lambda_coord=3.0" in repr(module) and "0x" not in repr(module)
+
+
+# ---------------------------------------------------------------- bad inputs
+
+
+def _target(N=4, S=7, C=20):
+    return torch.zeros(N, S, S, 5 + C)
+
+
+def _with(t, index, value):
+    t = t.clone()
+    t[index] = value
+    return t
+
+
+GOOD_PRED = torch.zeros(4, 7, 7, 30)  # S=7, B=2, C=20
+CELL = (0, 1, 1)  # one cell of the target to spoil
+
+# (pred, keyword arguments, expected message), each against a valid target [4, 7, 7, 25]
+BAD_PREDS = {
+    "rank": (torch.zeros(7, 7, 30), {}, r"pred must be \[N, S, S, B\*5\+C\].*got \[7, 7, 30\]"),
+    "last dim": (
+        torch.zeros(4, 7, 7, 25),
+        {},
+        r"pred must be \[N, S, S, B\*5\+C\] = \[N, 7, 7, 30\] \(S=7, B=2, C=20\), got \[4, 7, 7, 25\]",
+    ),
+    "B inconsistent": (GOOD_PRED, {"B": 3}, r"pred must be .*\[N, 7, 7, 35\].*B=3"),
+    "grid size": (torch.zeros(4, 5, 5, 30), {}, r"pred must be .*got \[4, 5, 5, 30\]"),
+    "not a tensor": ([[0.0]], {}, r"pred must be a torch\.Tensor"),
+    "integer": (GOOD_PRED.long(), {}, r"pred must be a floating-point tensor"),
+}
+
+# (target, expected message), each against GOOD_PRED
+BAD_TARGETS = {
+    "batch": (_target(N=3), r"target must be \[N, S, S, 5\+C\] = \[4, 7, 7, 25\].*got \[3, 7, 7, 25\]"),
+    "C inconsistent": (_target(C=10), r"target must be .*= \[4, 7, 7, 25\].*got \[4, 7, 7, 15\]"),
+    "last dim": (torch.zeros(4, 7, 7, 30), r"target must be .*got \[4, 7, 7, 30\]"),
+    "integer": (_target().long(), r"target must be a floating-point tensor"),
+    "NaN": (_with(_target(), CELL + (0,), float("nan")), r"target must be finite, got 1 NaN"),
+    "obj not 0/1": (_with(_target(), CELL + (4,), 0.5), r"target\[\.\.\., 4\] \(obj\) must be 0 or 1"),
+    "box > 1": (_with(_target(), CELL + (2,), 1.5), r"target\[\.\.\., :4\] \(x, y, w, h\) must lie in \[0, 1\]"),
+    "box < 0": (_with(_target(), CELL + (0,), -0.1), r"target\[\.\.\., :4\].*got values from -0\.1"),
+}
+
+# (keyword arguments, expected message), with a valid pred and target
+BAD_OPTIONS = {
+    "C inconsistent": ({"C": 10}, r"pred must be .*\[N, 7, 7, 20\].*C=10"),
+    "negative lambda_coord": ({"lambda_coord": -5.0}, r"lambda_coord must be a number >= 0, got -5\.0"),
+    "negative lambda_noobj": ({"lambda_noobj": -0.5}, r"lambda_noobj must be a number >= 0"),
+    "NaN lambda_noobj": ({"lambda_noobj": float("nan")}, r"lambda_noobj must be a number >= 0"),
+    "conf_target": ({"conf_target": "IoU"}, r"conf_target must be one of 'iou', 'one', got 'IoU'"),
+    "wh": ({"wh": "sqrt"}, r"wh must be one of 'signed_sqrt', 'clamped_sqrt', 'linear', got 'sqrt'"),
+    "noobj_scope": ({"noobj_scope": "empty"}, r"noobj_scope must be one of .*got 'empty'"),
+    "S": ({"S": 0}, r"S must be a positive int, got 0"),
+}
+
+
+@pytest.mark.parametrize("pred, kwargs, message", BAD_PREDS.values(), ids=BAD_PREDS.keys())
+def test_bad_pred_raises_a_value_error_naming_pred(pred, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        yolo_v1_loss(pred, _target(), **kwargs)
+
+
+@pytest.mark.parametrize("target, message", BAD_TARGETS.values(), ids=BAD_TARGETS.keys())
+def test_bad_target_raises_a_value_error_naming_target(target, message):
+    with pytest.raises(ValueError, match=message):
+        yolo_v1_loss(GOOD_PRED, target)
+
+
+@pytest.mark.parametrize("kwargs, message", BAD_OPTIONS.values(), ids=BAD_OPTIONS.keys())
+def test_bad_option_raises_a_value_error_naming_it(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        yolo_v1_loss(GOOD_PRED, _target(), **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lambda_noobj": -1}, r"lambda_noobj must be a number >= 0"),
+        ({"wh": "plain"}, r"wh must be one of"),
+        ({"B": 0}, r"B must be a positive int"),
+    ],
+)
+def test_module_checks_its_options_when_built(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        YoloV1Loss(**kwargs)
