@@ -67,7 +67,7 @@ def main() -> int:
     args = parser.parse_args()
 
     vectorized = lambda p, t: yolo_v1_loss(p, t, S=S, B=B, C=C).total  # noqa: E731
-    loop = lambda p, t: reference_yolo_v1_loss(p, t, S=S, B=B, C=C)["total"]  # noqa: E731
+    loop = lambda p, t: reference_yolo_v1_loss(p, t, S=S, B=B, C=C).total  # noqa: E731
     floor = lambda p, t: torch.nn.functional.mse_loss(p, torch.zeros_like(p))  # noqa: E731
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, S={S} B={B} C={C}")

@@ -1,4 +1,5 @@
-"""The S×S grid: encoding ground truth as YOLOv1 targets and decoding predictions back.
+"""The S×S grid: the layouts of YOLOv1 predictions and targets, encoding ground truth as
+targets and decoding predictions back.
 
 The image is cut into ``S × S`` cells. An object belongs to the cell that holds its centre:
 ``row = floor(cy · S)``, ``col = floor(cx · S)``, clamped to ``S - 1`` so that a centre at
@@ -34,6 +35,8 @@ __all__ = [
     "encode_targets",
     "encode_batch",
     "cells_to_image",
+    "check_pred",
+    "check_target",
     "Detections",
     "decode_predictions",
 ]
@@ -209,6 +212,43 @@ def cells_to_image(boxes: Tensor) -> Tensor:
     return torch.stack((cx, cy, boxes[..., 2], boxes[..., 3]), dim=-1)
 
 
+def check_pred(pred: object, S: int, B: int, C: int) -> Tensor:
+    """Checks a prediction tensor against the layout ``[N, S, S, B*5 + C]``; returns it."""
+    S = require_positive_int("S", S)
+    B = require_positive_int("B", B)
+    C = require_positive_int("C", C)
+    pred = require_float("pred", pred)
+    expected = f"[N, S, S, B*5+C] = [N, {S}, {S}, {B * 5 + C}] (S={S}, B={B}, C={C})"
+    if pred.dim() != 4 or tuple(pred.shape[1:]) != (S, S, B * 5 + C):
+        raise ValueError(f"pred must be {expected}, got {shape_str(pred.shape)}")
+    return pred
+
+
+def check_target(target: object, S: int, C: int, N: int | None = None) -> Tensor:
+    """Checks a target tensor against the layout ``[N, S, S, 5 + C]`` and its value ranges."""
+    target = require_float("target", target)
+    n = "N" if N is None else str(N)
+    if target.dim() != 4 or tuple(target.shape[1:]) != (S, S, 5 + C) or (
+        N is not None and target.shape[0] != N
+    ):
+        raise ValueError(
+            f"target must be [N, S, S, 5+C] = [{n}, {S}, {S}, {5 + C}] (S={S}, C={C}"
+            + ("" if N is None else ", N from pred")
+            + f"), got {shape_str(target.shape)}"
+        )
+    require_finite("target", target)
+    obj = target[..., 4]
+    if bool(((obj != 0) & (obj != 1)).any()):
+        raise ValueError("target[..., 4] (obj) must be 0 or 1 in every cell, got other values")
+    boxes = target[..., :4]
+    if bool(((boxes < 0) | (boxes > 1)).any()):
+        raise ValueError(
+            f"target[..., :4] (x, y, w, h) must lie in [0, 1], got values from "
+            f"{float(boxes.min()):.4g} to {float(boxes.max()):.4g}"
+        )
+    return target
+
+
 class Detections(NamedTuple):
     """Every predictor of every cell as an image-space detection (no threshold, no NMS).
 
@@ -238,8 +278,6 @@ def decode_predictions(pred: Tensor, S: int = 7, B: int = 2, C: int = 20) -> Det
         :class:`Detections` with ``S·S·B`` entries per image, ordered by row, column, predictor.
         A negative predicted width or height is clamped to 0.
     """
-    from .loss import check_pred  # the prediction layout is defined once, beside the loss
-
     pred = check_pred(pred, S, B, C)
     N = pred.shape[0]
     blocks = pred[..., : B * 5].reshape(N, S, S, B, 5)  # [N, S, S, B, 5]

@@ -27,22 +27,13 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from ._checks import (
-    require_choice,
-    require_finite,
-    require_float,
-    require_nonnegative_number,
-    require_positive_int,
-    shape_str,
-)
+from ._checks import require_choice, require_nonnegative_number, require_positive_int
 from .boxes import cxcywh_to_xyxy, iou
-from .grid import cells_to_image
+from .grid import cells_to_image, check_pred, check_target
 
 __all__ = [
     "LossTerms",
     "Responsibility",
-    "check_pred",
-    "check_target",
     "responsibility",
     "wh_transform",
     "yolo_v1_loss",
@@ -83,43 +74,6 @@ class Responsibility(NamedTuple):
 
     ious: Tensor
     responsible: Tensor
-
-
-def check_pred(pred: object, S: int, B: int, C: int) -> Tensor:
-    """Checks a prediction tensor against the layout ``[N, S, S, B*5 + C]``; returns it."""
-    S = require_positive_int("S", S)
-    B = require_positive_int("B", B)
-    C = require_positive_int("C", C)
-    pred = require_float("pred", pred)
-    expected = f"[N, S, S, B*5+C] = [N, {S}, {S}, {B * 5 + C}] (S={S}, B={B}, C={C})"
-    if pred.dim() != 4 or tuple(pred.shape[1:]) != (S, S, B * 5 + C):
-        raise ValueError(f"pred must be {expected}, got {shape_str(pred.shape)}")
-    return pred
-
-
-def check_target(target: object, S: int, C: int, N: int | None = None) -> Tensor:
-    """Checks a target tensor against the layout ``[N, S, S, 5 + C]`` and its value ranges."""
-    target = require_float("target", target)
-    n = "N" if N is None else str(N)
-    if target.dim() != 4 or tuple(target.shape[1:]) != (S, S, 5 + C) or (
-        N is not None and target.shape[0] != N
-    ):
-        raise ValueError(
-            f"target must be [N, S, S, 5+C] = [{n}, {S}, {S}, {5 + C}] (S={S}, C={C}"
-            + ("" if N is None else ", N from pred")
-            + f"), got {shape_str(target.shape)}"
-        )
-    require_finite("target", target)
-    obj = target[..., 4]
-    if bool(((obj != 0) & (obj != 1)).any()):
-        raise ValueError("target[..., 4] (obj) must be 0 or 1 in every cell, got other values")
-    boxes = target[..., :4]
-    if bool(((boxes < 0) | (boxes > 1)).any()):
-        raise ValueError(
-            f"target[..., :4] (x, y, w, h) must lie in [0, 1], got values from "
-            f"{float(boxes.min()):.4g} to {float(boxes.max()):.4g}"
-        )
-    return target
 
 
 def wh_transform(wh: Tensor, mode: str = "signed_sqrt") -> Tensor:
