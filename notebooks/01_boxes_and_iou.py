@@ -9,7 +9,7 @@
 # ---
 
 # %% [markdown]
-# # Boxes and IoU
+# # 01 · Boxes and IoU
 #
 # ## Learning goals
 #
@@ -43,7 +43,7 @@ torch.manual_seed(0)
 GT, PRED = PALETTE[0], PALETTE[1]  # blue for ground truth, orange for predictions
 
 # %% [markdown]
-# ## 1. Two ways to write a box
+# ## 1 · Two ways to write a box
 #
 # An axis-aligned box needs four numbers. Two choices are common, and the course states which
 # one a tensor uses in every docstring:
@@ -132,7 +132,7 @@ print("our conversions match yolo_lesson.boxes")
 # maxima and minima of corners. So the loss converts predictions to `xyxy` just before computing IoU.
 
 # %% [markdown]
-# ## 2. Area
+# ## 2 · Area
 #
 # The area of an `xyxy` box is $(x_2 - x_1)(y_2 - y_1)$. A network can predict an inverted box,
 # and a product of two negative sides would then be a *positive* area. So each side is first
@@ -154,7 +154,7 @@ print("area of an inverted box:", area(inverted).item(), "(unclamped: (-0.4) · 
 torch.testing.assert_close(area(to_xyxy(random_cxcywh)), box_area(cxcywh_to_xyxy(random_cxcywh)))
 
 # %% [markdown]
-# ## 3. IoU by hand
+# ## 3 · IoU by hand
 #
 # The **intersection over union** of two boxes $A$ and $B$ is the area they share divided by
 # the area they cover together:
@@ -206,7 +206,7 @@ print(f"IoU = {inter:.0f}/{union:.0f} = {inter / union:.4f}")
 # negative height.
 
 # %% [markdown]
-# ## 4. IoU for many boxes at once
+# ## 4 · IoU for many boxes at once
 #
 # Written with `[..., :2]` (top-left corners) and `[..., 2:]` (bottom-right corners), the hand
 # calculation works for tensors of boxes unchanged. `torch.maximum` and `torch.minimum`
@@ -313,7 +313,7 @@ plt.show()
 # IoU is used as a *loss*, as the next section shows.
 
 # %% [markdown]
-# ## 5. Where IoU fails as a loss, and GIoU, DIoU, CIoU
+# ## 5 · Where IoU fails as a loss, and GIoU, DIoU, CIoU
 #
 # The obvious box loss is $\mathcal{L}_\mathrm{IoU} = 1 - \mathrm{IoU}$: 0 for a perfect box,
 # 1 for a miss. Its weakness shows when we slide a predicted box horizontally past a fixed
@@ -546,7 +546,7 @@ ax.set_title("CIoU's aspect-ratio penalty"), ax.grid(alpha=0.3)
 plt.show()
 
 # %% [markdown]
-# ## 6. Degenerate boxes, and why the package guards its divisions
+# ## 6 · Degenerate boxes, and why the package guards its divisions
 #
 # A network in training predicts anything: boxes of zero width, boxes shrunk to a point,
 # inverted boxes. Our inline IoU divides by the union, and two boxes of zero area have a union of
