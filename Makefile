@@ -18,7 +18,7 @@ setup: $(STAMP)
 # were executed with); pyproject.toml keeps the ranges.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade-strategy only-if-needed -c constraints.txt -e '.[course,test]'
+	$(PY) -m pip install --quiet --upgrade-strategy only-if-needed -c constraints.txt -e '.[course,test,book]'
 	touch $(STAMP)
 
 lab: setup

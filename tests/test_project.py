@@ -77,7 +77,7 @@ def _requirement_name(requirement: str) -> str:
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = list(project["dependencies"])
-    for extra in ("course", "test"):
+    for extra in ("course", "test", "book"):
         wanted += project["optional-dependencies"][extra]
 
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
