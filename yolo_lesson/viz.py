@@ -16,7 +16,7 @@ from torch import Tensor
 
 from ._checks import require_float, require_last_dim, require_positive_int
 
-__all__ = ["image_axes", "draw_grid", "draw_boxes", "highlight_cell", "PALETTE"]
+__all__ = ["image_axes", "draw_grid", "draw_boxes", "draw_arrows", "draw_box_playground", "highlight_cell", "PALETTE"]
 
 # Colour-blind-safe (Okabe-Ito): ground truth, predictions, then further classes.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -90,3 +90,33 @@ def draw_boxes(
             ax.text(x1, y1 - 0.01, text, color=c, fontsize=9, va="bottom")
     return ax
 
+
+
+def draw_arrows(ax: Axes, arrows: Iterable[Sequence[float]], color: str | Sequence[str] = PALETTE[1]) -> Axes:
+    """Draws arrows ``(x0, y0, x1, y1)`` in image coordinates (zero-length ones are skipped)."""
+    arrows = list(arrows)
+    colors = [color] * len(arrows) if isinstance(color, str) else list(color)
+    for (x0, y0, x1, y1), c in zip(arrows, colors):
+        if (x1 - x0) ** 2 + (y1 - y0) ** 2 > 1e-8:
+            ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops=dict(arrowstyle="-|>", color=c, lw=2))
+    return ax
+
+
+def draw_box_playground(view, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """A still picture of a :class:`yolo_lesson.playground.BoxPlaygroundView`: the grid, the
+    object's cell, the ground truth (dashed), the predictors (the responsible one thick) and
+    the arrows gradient descent would follow — what the live box playground shows."""
+    from torch import tensor
+
+    ax = image_axes(ax, title=title)
+    draw_grid(ax, view.S)
+    highlight_cell(ax, *view.cell, view.S)
+    draw_boxes(ax, tensor(view.truth), color=PALETTE[2], labels=["object"], linestyle="--")
+    colors = [PALETTE[0], PALETTE[1], PALETTE[3], PALETTE[7]][: len(view.preds)]
+    for b, box in enumerate(view.preds):
+        responsible = b == view.responsible
+        draw_boxes(ax, tensor(box), color=colors[b], lw=3.5 if responsible else 1.5,
+                   labels=[f"predictor {b + 1}" + (" (responsible)" if responsible else "")])
+    draw_arrows(ax, view.centre_arrows, colors)
+    draw_arrows(ax, view.size_arrows, colors)
+    return ax

@@ -1,0 +1,340 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Gradients and λ: who pushes what
+#
+# ## Learning goals
+#
+# After this lesson you can:
+#
+# - write the gradient of each YOLOv1 loss term with respect to the numbers a network predicts,
+#   and check it against autograd;
+# - say which term pushes which number: box offsets and sizes, confidences, class scores;
+# - explain what the square roots on w and h do to small and large boxes;
+# - explain λ_noobj = 0.5 and λ_coord = 5 by counting predictors and measuring gradient norms,
+#   and change them in a live widget.
+#
+# **Why this matters.** A network never sees the loss, only its gradient: the loss is a number,
+# the gradient is the instruction "move this output up, that one down, by this much". Two losses
+# with the same value can give very different instructions. In lesson 03 we built the loss term
+# by term; here we look at what each term *says* to the network, and at the two λ weights that
+# decide who gets heard.
+#
+# This lesson has two live widgets. They need a running Python kernel (`make lab`, Binder or
+# Colab); on the website you see a still picture of the same state beside each one.
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+
+from yolo_lesson import playground
+from yolo_lesson.loss import responsibility, wh_transform
+from yolo_lesson.viz import PALETTE, draw_box_playground
+from yolo_lesson.widgets import BoxPlayground, LambdaExplorer, lambda_figure
+
+_ = torch.manual_seed(0)
+
+# %% [markdown]
+# ## 1 · The gradient of each term, by hand
+#
+# Take one object cell with B predictors, the responsible one $r$, its predicted box
+# $(x, y, w, h)$, its confidence $\hat C_r$ and the cell's class scores $p_c$. With the batch size
+# $N$ (here 1) and $\mathrm{IoU}_r$ treated as a constant (it is detached), the four terms of
+# lesson 03 differentiate to
+#
+# $$
+# \frac{\partial L}{\partial x} = \frac{2\lambda_\text{coord}}{N}(x - \hat x), \qquad
+# \frac{\partial L}{\partial w} = \frac{2\lambda_\text{coord}}{N}\left(\sqrt{w} - \sqrt{\hat w}\right)\frac{1}{2\sqrt{w}}, \qquad
+# \frac{\partial L}{\partial C_r} = \frac{2}{N}\left(C_r - \mathrm{IoU}_r\right),
+# $$
+#
+# $$
+# \frac{\partial L}{\partial C_j} = \frac{2\lambda_\text{noobj}}{N} C_j \;\; (j \ne r), \qquad
+# \frac{\partial L}{\partial p_c} = \frac{2}{N}\left(p_c - \mathbb{1}[c = \text{label}]\right),
+# $$
+#
+# and the same for $y$ and $h$. Every other output of the cell gets exactly zero: the box of a
+# predictor that is not responsible is not pulled anywhere.
+#
+# The package's `playground.box_playground` builds a one-object prediction tensor, runs the real
+# loss and asks autograd for these gradients — it is what the widget below shows. First, the
+# formulas inline (for √ we use plain `sqrt`; the package's signed root agrees to about 1e-6 on
+# positive sizes).
+
+# %%
+def hand_gradients(pred_box, truth_box, conf, iou_r, scores, label, S, lambda_coord=5.0, lambda_noobj=0.5):
+    """Gradients of the YOLOv1 loss for the responsible predictor's (x, y, w, h, conf), N = 1.
+
+    Boxes are (x1, y1, x2, y2) in image units; x, y are returned in the tensor's cell units."""
+    (px1, py1, px2, py2), (tx1, ty1, tx2, ty2) = pred_box, truth_box
+    x, y, w, h = (px1 + px2) / 2 * S, (py1 + py2) / 2 * S, px2 - px1, py2 - py1
+    tx, ty, tw, th = (tx1 + tx2) / 2 * S, (ty1 + ty2) / 2 * S, tx2 - tx1, ty2 - ty1
+    sqrt = lambda v: v ** 0.5  # noqa: E731
+    return {
+        "x": 2 * lambda_coord * (x - tx),  # the cell index cancels in the difference
+        "y": 2 * lambda_coord * (y - ty),
+        "w": 2 * lambda_coord * (sqrt(w) - sqrt(tw)) / (2 * sqrt(w)),
+        "h": 2 * lambda_coord * (sqrt(h) - sqrt(th)) / (2 * sqrt(h)),
+        "conf": 2 * (conf - iou_r),
+    }, [2 * (p - (c == label)) for c, p in enumerate(scores)]
+
+
+# %% [markdown]
+# One object, two predictors; predictor 1 overlaps the object much better.
+
+# %%
+truth = (0.30, 0.28, 0.62, 0.72)
+preds = [(0.34, 0.34, 0.60, 0.66), (0.10, 0.14, 0.40, 0.44)]
+confs, scores = [0.6, 0.4], [0.7, 0.2, 0.1]
+view = playground.box_playground(truth, preds, confs, scores, label=0, S=7)
+r = view.responsible
+print(f"responsible predictor: {r + 1}, IoUs: {[round(v, 4) for v in view.ious]}")
+print("terms:", {k: round(v, 4) for k, v in view.terms.items()})
+
+# %%
+by_hand, class_by_hand = hand_gradients(preds[r], truth, confs[r], view.ious[r], scores, 0, S=7)
+from_autograd = view.grads[r]
+torch.testing.assert_close(
+    torch.tensor([by_hand[k] for k in "xywh"] + [by_hand["conf"]], dtype=torch.float64),
+    torch.tensor([from_autograd[k] for k in ("x", "y", "w", "h", "conf")], dtype=torch.float64),
+    rtol=1e-4, atol=1e-6,
+)
+torch.testing.assert_close(
+    torch.tensor(class_by_hand, dtype=torch.float64), torch.tensor(view.class_grads, dtype=torch.float64)
+)
+# The other predictor: only its confidence is pulled, by 2 · λ_noobj · C = 2 · 0.5 · 0.4.
+other = view.grads[1 - r]
+print("non-responsible predictor:", {k: round(v, 4) for k, v in other.items()})
+
+# %% [markdown]
+# The hand formulas and autograd agree. The sign gives the direction: a positive $\partial L /
+# \partial x$ means gradient descent *decreases* $x$. Predictor 1 sits at the object's height
+# ($\partial L/\partial y = 0$) but its centre is slightly right of the object's and its box is
+# too small, so descent moves it left and makes it wider and taller ($\partial L/\partial w,
+# \partial L/\partial h < 0$). The playground draws exactly these directions as arrows.
+#
+# ## 2 · The box playground
+#
+# Drag any box by its body, resize it by a corner. The thick box is the responsible predictor;
+# the arrows are where one step of gradient descent moves each predictor's centre and its
+# bottom-right corner (their lengths saturate, so only compare them roughly). The table gives
+# every term and every gradient, all computed by the package's `yolo_v1_loss` and autograd.
+# Things to try:
+#
+# - drag predictor 2 over the object until it becomes responsible: its arrows appear, predictor 1's
+#   box arrows vanish and its confidence is now pulled towards 0 by the no-object term;
+# - set the confidence target to 1: the responsible confidence is pulled to 1 whatever the overlap;
+# - switch w, h to "linear" and shrink the object: compare the size gradients with the √ version.
+
+# %%
+BoxPlayground(truth=truth, preds=preds, confs=confs, class_scores=scores)
+
+# %% [markdown]
+# Without a kernel, here is the same state as a still picture:
+
+# %%
+fig, ax = plt.subplots(figsize=(4.5, 4.5))
+draw_box_playground(view, ax, title="the box playground's starting state")
+plt.show()
+
+# %% [markdown]
+# ## 3 · Which term pushes which number
+#
+# Each term touches its own outputs and nothing else. Autograd on one term at a time shows it:
+# below, one row per term, the gradient it sends to predictor 1 (responsible), predictor 2 and
+# the class scores.
+
+# %%
+for name, grads in view.grads_by_term.items():
+    cells = "  ".join(f"{k}={v:+.3f}" for k, v in grads[r].items())
+    others = f"conf={grads[1 - r]['conf']:+.3f}"
+    print(f"{name:>5} | responsible: {cells} | other: {others}")
+print("  cls | class scores:", [round(v, 3) for v in view.class_grads])
+
+# %% [markdown]
+# - `box` moves only the responsible box's x, y, w, h;
+# - `obj` moves only the responsible confidence (towards the IoU);
+# - `noobj` moves every other confidence (towards 0);
+# - `cls` moves only the class scores.
+#
+# Because the four terms touch disjoint outputs, the λ weights act like separate learning rates:
+# λ_coord scales the step on box coordinates, λ_noobj the step on empty confidences.
+#
+# ## 4 · The square roots: small boxes matter more
+#
+# The paper compares $\sqrt{w}$ with $\sqrt{\hat w}$ "to reflect that small deviations in large
+# boxes matter less than in small boxes". For the same absolute error $\delta$ in width, the
+# square-root error is about $\delta / (2\sqrt{\hat w})$: larger for a small box. The gradient
+# carries the same factor:
+#
+# $$
+# \frac{\partial}{\partial w}\left(\sqrt{w} - \sqrt{\hat w}\right)^2 = \frac{\sqrt{w} - \sqrt{\hat w}}{\sqrt{w}}.
+# $$
+
+# %%
+true_widths = torch.tensor([0.05, 0.1, 0.3, 0.6], dtype=torch.float64)
+error = 0.03  # the prediction is 0.03 (3% of the image) too wide in every case
+w = (true_widths + error).requires_grad_(True)
+for mode in ("signed_sqrt", "linear"):
+    term = (wh_transform(w, mode) - wh_transform(true_widths, mode)) ** 2
+    (grad,) = torch.autograd.grad(term.sum(), w)
+    print(f"{mode:>11}: term {[f'{v:.5f}' for v in term.tolist()]}, ∂/∂w {[f'{v:.3f}' for v in grad.tolist()]}")
+
+# %% [markdown]
+# With the square root, the same 0.03 error costs a 5%-wide box about 10 times what it costs a
+# 60%-wide one, and its gradient is about 9 times larger; without it, they cost the same. The
+# curve below shows the gradient for a fixed relative error of 20% over every width.
+
+# %%
+widths = torch.linspace(0.02, 1.0, 200, dtype=torch.float64)
+fig, ax = plt.subplots(figsize=(6, 3.2))
+for mode, color in (("signed_sqrt", PALETTE[0]), ("linear", PALETTE[1])):
+    w = (widths * 1.2).requires_grad_(True)
+    (grad,) = torch.autograd.grad(((wh_transform(w, mode) - wh_transform(widths, mode)) ** 2).sum(), w)
+    ax.plot(widths, grad, color=color, label={"signed_sqrt": "√w (paper)", "linear": "w"}[mode])
+ax.set_xlabel("true width ŵ (fraction of the image)")
+ax.set_ylabel("∂ term / ∂w")
+ax.set_title("gradient of the width term for a prediction 20% too wide")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# With the root, the gradient of a 20% error is the same for every box size (the curve is flat):
+# the loss judges *relative* errors, roughly. Without it the gradient of a 20% error grows with the
+# box: big boxes dominate and small boxes are left sloppy.
+#
+# ## 5 · Why λ_noobj = 0.5: counting predictors
+#
+# With S = 7 and B = 2 an image has 98 predictors. A typical image has a handful of objects, so
+# a handful of predictors are responsible and ninety-odd are told "your confidence should be 0".
+# At initialization the confidences are random, so every one of those ninety-odd sends a gradient.
+# The paper puts it this way: the many cells without objects push their confidence towards zero
+# and overpower the gradient from the few cells with objects, which made training unstable; they
+# raise the coordinate weight (λ_coord = 5) and lower the no-object weight (λ_noobj = 0.5).
+#
+# We measure it on a synthetic batch of 16 images with 1–4 objects each and predictions drawn
+# uniformly in [0, 1], like an untrained network's: `playground.lambda_explorer` returns each
+# term's value and the norm of the gradient each term sends to the prediction tensor.
+
+# %%
+batch = playground.make_lambda_batch(N=16, seed=0)
+for lambdas in ((1.0, 1.0), (5.0, 0.5)):
+    v = playground.lambda_explorer(batch, *lambdas)
+    print(f"λ_coord={lambdas[0]}, λ_noobj={lambdas[1]}: {v.object_cells} object cells, "
+          f"{v.empty_predictors} no-object predictors")
+    print("   loss:     ", {k: round(x, 2) for k, x in v.terms.items()})
+    print("   grad norm:", {k: round(x, 2) for k, x in v.grad_norms.items()})
+
+# %% [markdown]
+# Without weights (both λ = 1) the no-object term is the largest part of the loss, and its
+# gradient is larger than the box term's although it carries no information about where the
+# objects are. With the paper's weights the box term's gradient leads and the no-object term
+# falls back. Let us check one of these numbers by hand: the no-object gradient is
+# $2\lambda_\text{noobj} C_j / N$ on each no-object confidence, so its norm is
+# $\frac{2\lambda_\text{noobj}}{N}\sqrt{\sum_j C_j^2}$.
+
+# %%
+def noobj_grad_norm(batch, lambda_noobj):
+    """The no-object term's gradient norm by hand: 2 λ_noobj / N · ||confidences it covers||."""
+    N, B = batch.pred.shape[0], batch.B
+    confs = batch.pred[..., 4 : B * 5 : 5]  # [N, S, S, B]: every predictor's confidence
+    responsible = responsibility(batch.pred, batch.target, batch.S, batch.B, batch.C).responsible
+    return 2 * lambda_noobj / N * float(confs[~responsible].norm())
+
+
+torch.testing.assert_close(
+    noobj_grad_norm(batch, 0.5), playground.lambda_explorer(batch, 5.0, 0.5).grad_norms["noobj"]
+)
+
+# %% [markdown]
+# ## 6 · The λ explorer
+#
+# Move the sliders: the left panel stacks each term's share of the loss, the right one shows the
+# gradient norm each term sends back, pale bars for the paper's λ, solid bars for yours. Try
+# λ_noobj = 1, then 0: the no-object bar grows, then disappears — and with it the only signal
+# that teaches empty cells to stay quiet (a detector trained with λ_noobj = 0 fires everywhere).
+
+# %%
+LambdaExplorer(batch)
+
+# %% [markdown]
+# The still picture for λ_noobj = 1 (no down-weighting) against the paper's choice:
+
+# %%
+fig = lambda_figure(playground.lambda_explorer(batch), playground.lambda_explorer(batch, 5.0, 1.0))
+fig.axes[0].set_xticks([0, 1], ["paper λ (5, 0.5)", "λ_noobj = 1"])
+plt.show()
+
+# %% [markdown]
+# ## Summary
+#
+# - The network learns from the gradient, not the loss value: each YOLOv1 term pushes its own
+#   outputs and nothing else — `box` the responsible box, `obj` its confidence (towards the IoU),
+#   `noobj` every other confidence (towards 0), `cls` the class scores.
+# - The square roots make the width and height terms judge relative errors: a 20% error gets the
+#   same gradient on every box size, so small boxes are not neglected.
+# - An image has ~98 predictors and a handful of objects: unweighted, the no-object term dominates
+#   the gradient. λ_noobj = 0.5 quiets it and λ_coord = 5 amplifies the box signal.
+# - The widgets compute everything with the package's loss and autograd: what you see is what
+#   training would do.
+#
+# ## Exercises
+#
+# **1.** Write the gradient of the width term with respect to $w$ when the package's *signed*
+# square root $s(w) = w / \sqrt{|w| + \varepsilon}$ is used, and check it with autograd at
+# $w = -0.01$ (a negative width a network can output): is it finite, and which way does it push?
+
+# %% tags=["solution"]
+def signed_sqrt_width_grad(w, w_true, eps=1e-6):
+    """∂/∂w of (s(w) - s(w_true))² for the signed square root s(w) = w / sqrt(|w| + eps)."""
+    ### BEGIN SOLUTION
+    s = lambda v: v / (abs(v) + eps) ** 0.5  # noqa: E731
+    # s'(w) = (|w| + eps)^(-1/2) - w · sign(w) / 2 · (|w| + eps)^(-3/2) = (|w|/2 + eps) / (|w| + eps)^(3/2)
+    ds = (abs(w) / 2 + eps) / (abs(w) + eps) ** 1.5
+    return 2 * (s(w) - s(w_true)) * ds
+    ### END SOLUTION
+
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+w = torch.tensor(-0.01, dtype=torch.float64, requires_grad=True)
+(auto,) = torch.autograd.grad((wh_transform(w) - wh_transform(torch.tensor(0.2, dtype=torch.float64))) ** 2, w)
+assert abs(signed_sqrt_width_grad(-0.01, 0.2) - float(auto)) < 1e-9
+assert float(auto) < 0  # negative gradient: descent increases w, back towards positive widths
+### END SOLUTION
+
+# %% [markdown]
+# **2.** In the box playground, drag predictor 2 until it becomes responsible. Before you do,
+# predict which gradients become zero and which become non-zero; then check with
+# `playground.box_playground` by calling it with predictor 2 placed on the object.
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+moved = playground.box_playground(truth, [preds[0], (0.31, 0.29, 0.61, 0.71)], confs, scores)
+assert moved.responsible == 1
+assert all(moved.grads[0][k] == 0 for k in "xywh")  # predictor 1's box is free now
+assert moved.grads[0]["conf"] == 2 * 0.5 * confs[0]  # ...and its confidence is pulled to 0
+assert any(moved.grads[1][k] != 0 for k in "xywh")
+### END SOLUTION
+
+# %% [markdown]
+# **3.** Find the λ_noobj at which the no-object term's gradient norm equals the box term's on
+# the batch above (λ_coord = 5). The gradient norm is linear in λ_noobj, so one measurement is
+# enough.
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+at_one = playground.lambda_explorer(batch, 5.0, 1.0).grad_norms
+balance = at_one["box"] / at_one["noobj"]
+check = playground.lambda_explorer(batch, 5.0, balance).grad_norms
+assert abs(check["noobj"] - check["box"]) < 1e-9
+print(f"λ_noobj ≈ {balance:.2f}")
+### END SOLUTION

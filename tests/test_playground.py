@@ -1,0 +1,279 @@
+"""The widgets' state functions (yolo_lesson.playground) and their Python views.
+
+Every number a widget shows is checked here against a computation written in the test: the
+loss on a prediction tensor built by hand, autograd called directly, hand formulas."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+import torch
+
+from yolo_lesson import playground
+from yolo_lesson.boxes import ciou, diou, giou, iou
+from yolo_lesson.grid import encode_targets
+from yolo_lesson.loss import yolo_v1_loss
+
+TRUTH = (0.30, 0.28, 0.62, 0.72)
+PREDS = [(0.34, 0.34, 0.60, 0.66), (0.10, 0.14, 0.40, 0.44)]
+CONFS = [0.6, 0.4]
+SCORES = [0.7, 0.2, 0.1]
+
+
+def _direct(truth, preds, confs, scores, label=0, S=7, **options):
+    """The loss and its gradient, built without the playground: a [1, S, S, B*5+C] tensor
+    with the object's cell filled in by hand, autograd on the whole tensor."""
+    B, C = len(preds), len(scores)
+    x1, y1, x2, y2 = truth
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    row, col = min(int(cy * S), S - 1), min(int(cx * S), S - 1)
+    pred = torch.zeros(1, S, S, B * 5 + C, dtype=torch.float64)
+    for b, ((px1, py1, px2, py2), conf) in enumerate(zip(preds, confs)):
+        pred[0, row, col, b * 5 : b * 5 + 5] = torch.tensor(
+            [(px1 + px2) / 2 * S - col, (py1 + py2) / 2 * S - row, px2 - px1, py2 - py1, conf],
+            dtype=torch.float64,
+        )
+    pred[0, row, col, B * 5 :] = torch.tensor(scores, dtype=torch.float64)
+    pred.requires_grad_(True)
+    target = encode_targets(torch.tensor([[cx, cy, x2 - x1, y2 - y1]], dtype=torch.float64), torch.tensor([label]), S, C)
+    terms = yolo_v1_loss(pred, target[None], S=S, B=B, C=C, **options)
+    (grad,) = torch.autograd.grad(terms.total, pred)
+    return type(terms)(*(t.detach() for t in terms)), grad[0, row, col], (row, col)
+
+
+def test_box_playground_matches_the_loss_and_autograd_on_the_whole_tensor():
+    view = playground.box_playground(TRUTH, PREDS, CONFS, SCORES)
+    terms, grad, cell = _direct(TRUTH, PREDS, CONFS, SCORES)
+    assert view.cell == cell == (3, 3)  # centre (0.46, 0.50) · 7 = (3.22, 3.5)
+    for name in ("total", "box", "obj", "noobj", "cls"):
+        assert view.terms[name] == pytest.approx(float(getattr(terms, name)), rel=1e-12)
+    for b in range(2):
+        for k, name in enumerate(("x", "y", "w", "h", "conf")):
+            assert view.grads[b][name] == pytest.approx(float(grad[b * 5 + k]), abs=1e-12)
+    assert view.class_grads == pytest.approx(grad[10:].tolist(), abs=1e-12)
+
+
+def test_box_playground_hand_values():
+    view = playground.box_playground(TRUTH, PREDS, CONFS, SCORES)
+    # Predictor 1 (0.34..0.60 × 0.34..0.66) lies inside the object (0.30..0.62 × 0.28..0.72):
+    # IoU = its area / the object's = 0.26·0.32 / (0.32·0.44) = 0.0832 / 0.1408.
+    assert view.ious[0] == pytest.approx(0.0832 / 0.1408)
+    assert view.responsible == 0
+    # Predictor 2 is not responsible: its confidence 0.4 gets ∂/∂C = 2 · λ_noobj · 0.4 = 0.4,
+    # its box nothing; noobj = λ_noobj · 0.4² = 0.08.
+    assert view.grads[1] == {"x": 0.0, "y": 0.0, "w": 0.0, "h": 0.0, "conf": pytest.approx(0.4)}
+    assert view.terms["noobj"] == pytest.approx(0.08)
+    # x = cx · S - col: predicted 0.47 · 7 - 3 = 0.29, target 0.46 · 7 - 3 = 0.22;
+    # ∂/∂x = 2 · λ_coord · (0.29 - 0.22) = 0.7; the centres share y, so ∂/∂y = 0.
+    assert view.grads[0]["x"] == pytest.approx(0.7)
+    assert view.grads[0]["y"] == pytest.approx(0.0, abs=1e-12)
+    # cls = (0.7 - 1)² + 0.2² + 0.1² = 0.14.
+    assert view.terms["cls"] == pytest.approx(0.14)
+    assert view.terms["total"] == pytest.approx(sum(view.terms[t] for t in playground.TERMS))
+
+
+def test_gradients_by_term_add_up_and_touch_their_own_outputs():
+    view = playground.box_playground(TRUTH, PREDS, CONFS, SCORES)
+    r = view.responsible
+    for b in range(2):
+        for k in ("x", "y", "w", "h", "conf"):
+            total = sum(view.grads_by_term[t][b][k] for t in playground.TERMS)
+            assert total == pytest.approx(view.grads[b][k], abs=1e-12)
+    box, obj, noobj = (view.grads_by_term[t] for t in ("box", "obj", "noobj"))
+    assert all(box[r][k] != 0 for k in ("x", "w", "h")) and box[r]["conf"] == 0
+    assert obj[r]["conf"] != 0 and all(obj[r][k] == 0 for k in "xywh")
+    assert noobj[1 - r]["conf"] != 0 and noobj[r]["conf"] == 0
+
+
+@pytest.mark.parametrize("options", [
+    dict(conf_target="one"), dict(wh="linear"), dict(wh="clamped_sqrt"), dict(lambda_coord=1.0, lambda_noobj=2.0),
+])
+def test_box_playground_options_reach_the_loss(options):
+    view = playground.box_playground(TRUTH, PREDS, CONFS, SCORES, **options)
+    terms, grad, _ = _direct(TRUTH, PREDS, CONFS, SCORES, **options)
+    assert view.terms["total"] == pytest.approx(float(terms.total), rel=1e-12)
+    assert view.grads[0]["w"] == pytest.approx(float(grad[2]), abs=1e-12)
+
+
+def test_arrows_point_against_the_gradient():
+    view = playground.box_playground(TRUTH, PREDS, CONFS, SCORES)
+    x0, y0, x1, y1 = view.centre_arrows[0]
+    assert (x0, y0) == pytest.approx((0.47, 0.50))  # starts at predictor 1's centre
+    assert x1 < x0 and y1 == pytest.approx(y0)  # ∂/∂x > 0, ∂/∂y = 0: descent moves it left
+    sx0, sy0, sx1, sy1 = view.size_arrows[0]
+    assert (sx0, sy0) == (0.60, 0.66) and sx1 > sx0 and sy1 > sy0  # grow: ∂/∂w, ∂/∂h < 0
+    assert view.centre_arrows[1][:2] == view.centre_arrows[1][2:]  # no gradient, no arrow
+    assert math.hypot(x1 - x0, y1 - y0) <= playground.ARROW_MAX
+
+
+def test_responsibility_moves_with_the_boxes_and_ties_go_to_the_first():
+    swapped = playground.box_playground(TRUTH, [PREDS[1], PREDS[0]], CONFS, SCORES)
+    assert swapped.responsible == 1
+    tie = playground.box_playground(TRUTH, [PREDS[0], PREDS[0]], CONFS, SCORES)
+    assert tie.responsible == 0
+
+
+@pytest.mark.parametrize("box, note", [
+    ((0.6, 0.6, 0.2, 0.2), "crossed corners"),
+    ((-0.2, 0.1, 0.3, 1.4), "outside the image"),
+    ((0.5, 0.5, 0.5, 0.5), "shrank"),
+    ((float("nan"), 0.1, 0.2, 0.3), "non-number"),
+    ((0.1, 0.2), "non-number"),
+    (None, "non-number"),
+])
+def test_pathological_boxes_are_repaired_and_named(box, note):
+    repaired, notes = playground.repair_box(box, "the box")
+    x1, y1, x2, y2 = repaired
+    assert 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1
+    assert x2 - x1 >= playground.MIN_SIZE - 1e-12 and y2 - y1 >= playground.MIN_SIZE - 1e-12
+    assert any(note in n and "the box" in n for n in notes), notes
+    view = playground.box_playground(box, [box, PREDS[1]], CONFS, SCORES)
+    assert all(math.isfinite(v) for v in view.terms.values())
+    assert view.notes
+
+
+def test_a_valid_box_is_left_alone():
+    assert playground.repair_box(TRUTH) == (TRUTH, [])
+
+
+def test_a_tiny_box_at_the_border_stays_inside():
+    (x1, y1, x2, y2), _ = playground.repair_box((0.999, 0.0, 1.0, 0.001))
+    assert x2 == pytest.approx(1.0) and x1 == pytest.approx(1 - playground.MIN_SIZE)
+    assert y1 == pytest.approx(0.0) and y2 == pytest.approx(playground.MIN_SIZE)
+
+
+def test_out_of_range_controls_are_clipped_and_named():
+    view = playground.box_playground(
+        TRUTH, PREDS, [5.0, float("nan")], [0.1, 0.2, 0.3], label=9, lambda_coord=-1,
+        conf_target="sometimes", wh="cube",
+    )
+    text = " ".join(view.notes)
+    for word in ("confidence 1", "confidence 2", "label", "λ_coord", "conf_target", "wh"):
+        assert word in text
+    assert all(math.isfinite(v) for v in view.terms.values())
+
+
+def test_iou_playground_values_and_gradients():
+    target, pred = (0.1, 0.1, 0.5, 0.5), (0.3, 0.3, 0.7, 0.7)
+    view = playground.iou_playground(target, pred)
+    # Overlap 0.2 × 0.2 = 0.04; union 0.16 + 0.16 - 0.04 = 0.28.
+    assert view.values["iou"] == pytest.approx(0.04 / 0.28)
+    t, p = torch.tensor(target, dtype=torch.float64), torch.tensor(pred, dtype=torch.float64, requires_grad=True)
+    for name, fn in (("iou", iou), ("giou", giou), ("diou", diou), ("ciou", ciou)):
+        (g,) = torch.autograd.grad(1 - fn(p, t), p)
+        assert view.values[name] == pytest.approx(float(fn(p, t).detach()))
+        assert view.losses[name] == pytest.approx(1 - view.values[name])
+        assert view.grads[name] == pytest.approx(tuple(g.tolist()), abs=1e-12)
+        # The prediction is right of and below the target: every loss pulls it up and left.
+        x0, y0, x1, y1 = view.arrows[name]
+        assert x1 < x0 and y1 < y0
+
+
+def test_iou_has_no_pull_on_disjoint_boxes_and_giou_diou_do():
+    view = playground.iou_playground((0.1, 0.1, 0.3, 0.3), (0.6, 0.6, 0.8, 0.8))
+    assert view.values["iou"] == 0 and view.grads["iou"] == (0.0, 0.0, 0.0, 0.0)
+    for name in ("giou", "diou", "ciou"):
+        x0, y0, x1, y1 = view.arrows[name]
+        assert x1 < x0 and y1 < y0  # towards the target
+
+
+def test_lambda_explorer_matches_autograd_and_is_linear_in_lambda():
+    batch = playground.make_lambda_batch(N=4, seed=1)
+    view = playground.lambda_explorer(batch, 5.0, 0.5)
+    pred = batch.pred.clone().requires_grad_(True)
+    terms = yolo_v1_loss(pred, batch.target, S=7, B=2, C=20)
+    (g,) = torch.autograd.grad(terms.total, pred)
+    assert view.terms["total"] == pytest.approx(float(terms.total.detach()))
+    assert view.grad_norms["total"] == pytest.approx(float(g.norm()))
+    # The terms touch disjoint outputs, so the squared norms add up to the total's.
+    assert sum(view.grad_norms[t] ** 2 for t in playground.TERMS) == pytest.approx(view.grad_norms["total"] ** 2)
+    doubled = playground.lambda_explorer(batch, 10.0, 1.0)
+    assert doubled.terms["box"] == pytest.approx(2 * view.terms["box"])
+    assert doubled.grad_norms["noobj"] == pytest.approx(2 * view.grad_norms["noobj"])
+    assert doubled.terms["cls"] == pytest.approx(view.terms["cls"])
+    # One responsible predictor per object cell; the no-object term covers all the others.
+    assert view.empty_predictors == 4 * 7 * 7 * 2 - view.object_cells
+
+
+def test_lambda_batch_is_deterministic():
+    a, b = playground.make_lambda_batch(seed=3), playground.make_lambda_batch(seed=3)
+    assert torch.equal(a.pred, b.pred) and torch.equal(a.target, b.target)
+    assert not torch.equal(a.pred, playground.make_lambda_batch(seed=4).pred)
+
+
+def test_thousands_of_random_drags_and_slider_moves_never_raise_or_give_nan():
+    """A scripted learner: random drags, resizes, crossed corners, boxes thrown off the image
+    and random slider values, fed to the state functions thousands of times."""
+    rng = random.Random(0)
+    truth, preds = list(TRUTH), [list(p) for p in PREDS]
+    batch = playground.make_lambda_batch(N=2, seed=0)
+    wild = lambda: rng.choice([rng.uniform(-0.5, 1.5), rng.uniform(0, 1), float("nan"), 1e9, -1e-9])  # noqa: E731
+    for step in range(2000):
+        box = rng.choice([truth, *preds])
+        if rng.random() < 0.5:  # move
+            dx, dy = rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3)
+            box[:] = [box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy]
+        else:  # resize one corner, possibly past the other
+            box[rng.choice([0, 2])] += rng.uniform(-0.5, 0.5)
+            box[rng.choice([1, 3])] += rng.uniform(-0.5, 0.5)
+        if rng.random() < 0.02:
+            box[rng.randrange(4)] = wild()
+        view = playground.box_playground(
+            truth, preds, [wild(), rng.uniform(0, 1)], [rng.uniform(0, 1) for _ in range(3)],
+            lambda_coord=rng.choice([0.0, 5.0, wild()]), lambda_noobj=rng.choice([0.0, 0.5, wild()]),
+            conf_target=rng.choice(["iou", "one"]), wh=rng.choice(["signed_sqrt", "clamped_sqrt", "linear"]),
+        )
+        numbers = [*view.terms.values(), *view.ious, *view.class_grads]
+        numbers += [v for g in view.grads for v in g.values()] + [v for a in view.centre_arrows + view.size_arrows for v in a]
+        assert all(math.isfinite(v) for v in numbers), (step, view)
+        truth, preds = list(view.truth), [list(p) for p in view.preds]  # the widget keeps the repaired boxes
+        if step % 10 == 0:
+            iou_view = playground.iou_playground(truth, preds[0])
+            assert all(math.isfinite(v) for v in (*iou_view.values.values(), *sum(iou_view.grads.values(), ())))
+        if step % 100 == 0:
+            lam = playground.lambda_explorer(batch, wild(), wild())
+            assert all(math.isfinite(v) for v in (*lam.terms.values(), *lam.grad_norms.values()))
+
+
+# ------------------------------------------------------------------ the widgets' Python side
+
+
+def test_box_playground_widget_follows_a_drag_and_a_slider():
+    widgets = pytest.importorskip("yolo_lesson.widgets")
+    w = widgets.BoxPlayground()
+    moved = [dict(b) for b in w.canvas.boxes]
+    moved[1]["xyxy"] = [0.40, 0.34, 0.66, 0.66]  # what the browser sends after a drag
+    w.canvas.boxes = moved
+    expected = playground.box_playground(TRUTH, [(0.40, 0.34, 0.66, 0.66), PREDS[1]], CONFS, SCORES)
+    assert w.view.terms == expected.terms
+    assert 'data-term="total"' in w.readout.value
+    assert f"{expected.terms['total']:+.4f}" in w.readout.value
+    w.lambda_coord.value = 7.0
+    assert w.view.terms["box"] == pytest.approx(expected.terms["box"] * 7 / 5)
+
+
+def test_box_playground_widget_writes_back_repaired_boxes_and_says_so():
+    widgets = pytest.importorskip("yolo_lesson.widgets")
+    w = widgets.BoxPlayground()
+    thrown = [dict(b) for b in w.canvas.boxes]
+    thrown[1]["xyxy"] = [0.9, 0.9, 1.6, 0.5]  # dragged off the image with crossed corners
+    w.canvas.boxes = thrown
+    x1, y1, x2, y2 = w.canvas.boxes[1]["xyxy"]
+    assert 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1
+    assert "Repaired" in w.readout.value and "predictor 1" in w.readout.value
+
+
+def test_iou_and_lambda_widgets_update():
+    widgets = pytest.importorskip("yolo_lesson.widgets")
+    w = widgets.IoUPlayground()
+    boxes = [dict(b) for b in w.canvas.boxes]
+    boxes[1]["xyxy"] = [0.7, 0.7, 0.9, 0.9]
+    w.canvas.boxes = boxes
+    assert w.view.values["iou"] == 0 and "no gradient" in w.readout.value
+    lam = widgets.LambdaExplorer(playground.make_lambda_batch(N=2))
+    before = lam.view.terms["noobj"]
+    lam.lambda_noobj.value = 1.0
+    assert lam.view.terms["noobj"] == pytest.approx(2 * before)
+    assert "data-term" in lam.summary.value
