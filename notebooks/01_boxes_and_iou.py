@@ -625,17 +625,39 @@ assert (ciou(a, b) <= diou(a, b)).all()
 # %% [markdown]
 # ## Exercises
 #
-# **1. IoU by hand.** Take $A = (0, 0, 4, 2)$ and $B = (2, 1, 5, 4)$ in pixels. Work out the
-# intersection box, its area, the two areas, the union and the IoU as a fraction, on paper first.
-# Then check your fraction against `iou`.
+# Each exercise has a cell for your code; where a checker follows, it runs your function on hidden
+# cases and, if one fails, shows that case, the expected and the received value, and a hint.
+#
+# **1. IoU by hand, then from memory.** Take $A = (0, 0, 4, 2)$ and $B = (2, 1, 5, 4)$ in pixels.
+# Work out the intersection box, its area, the two areas, the union and the IoU as a fraction, on
+# paper first. Then, without scrolling up, write `my_iou(a, b)` for elementwise `xyxy` boxes
+# `[..., 4]` (with the guard of section 6), check your fraction with it, and run the checker.
 
 # %% tags=["solution"]
+def my_iou(a, b):
+    ### BEGIN SOLUTION
+    top_left = torch.maximum(a[..., :2], b[..., :2])
+    bottom_right = torch.minimum(a[..., 2:], b[..., 2:])
+    overlap = (bottom_right - top_left).clamp(min=0)  # [..., 2]
+    inter = overlap[..., 0] * overlap[..., 1]
+    union = area(a) + area(b) - inter
+    return inter / torch.where(union > 0, union, torch.ones_like(union))
+    ### END SOLUTION
+
+
+### BEGIN SOLUTION
 # Intersection: x from max(0, 2) = 2 to min(4, 5) = 4, y from max(0, 1) = 1 to min(2, 4) = 2: 2 × 1 = 2.
 # |A| = 4 × 2 = 8, |B| = 3 × 3 = 9, union = 8 + 9 - 2 = 15, IoU = 2/15.
 by_hand = 2 / 15
-value = iou(torch.tensor([0.0, 0.0, 4.0, 2.0]), torch.tensor([2.0, 1.0, 5.0, 4.0])).item()
+value = my_iou(torch.tensor([0.0, 0.0, 4.0, 2.0]), torch.tensor([2.0, 1.0, 5.0, 4.0])).item()
 assert abs(value - by_hand) < 1e-6
 print(f"IoU = 2/15 = {value:.4f}")
+### END SOLUTION
+
+# %%
+from yolo_lesson import check
+
+check.iou(my_iou)
 
 # %% [markdown]
 # **2. Pairwise IoU via broadcasting.** Write `pairwise_iou(boxes1, boxes2)` for `[N, 4]` and
@@ -644,6 +666,7 @@ print(f"IoU = 2/15 = {value:.4f}")
 
 # %% tags=["solution"]
 def pairwise_iou(boxes1, boxes2):
+    ### BEGIN SOLUTION
     a, b = boxes1[:, None, :], boxes2[None, :, :]  # [N, 1, 4] and [1, M, 4]
     bottom_right = torch.minimum(a[..., 2:], b[..., 2:])  # [N, M, 2]
     wh = (bottom_right - torch.maximum(a[..., :2], b[..., :2])).clamp(min=0)  # [N, M, 2]
@@ -651,12 +674,15 @@ def pairwise_iou(boxes1, boxes2):
     area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])  # [N]
     area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])  # [M]
     return inter / (area1[:, None] + area2[None, :] - inter)
+    ### END SOLUTION
 
 
+### BEGIN SOLUTION
 boxes1, boxes2 = random_boxes(6), random_boxes(9)
 assert pairwise_iou(boxes1, boxes2).shape == (6, 9)
 torch.testing.assert_close(pairwise_iou(boxes1, boxes2), box_iou(boxes1, boxes2))
 print("pairwise_iou matches box_iou")
+### END SOLUTION
 
 # %% [markdown]
 # **3. Same IoU, different GIoU.** Find a ground-truth box and two predictions with *equal* IoU
@@ -664,6 +690,7 @@ print("pairwise_iou matches box_iou")
 # (Hint: section 5a. Can you also find a pair where the IoU is not 0?)
 
 # %% tags=["solution"]
+### BEGIN SOLUTION
 truth_box = torch.tensor([0.0, 0.0, 1.0, 1.0])
 near, far = torch.tensor([1.5, 0.0, 2.5, 1.0]), torch.tensor([3.0, 0.0, 4.0, 1.0])
 assert iou(near, truth_box) == iou(far, truth_box) == 0
@@ -677,6 +704,7 @@ torch.testing.assert_close(iou(diagonal, truth_box), iou(side, truth_box))
 assert giou(diagonal, truth_box) < giou(side, truth_box)
 print(f"disjoint: GIoU {giou(near, truth_box):.3f} vs {giou(far, truth_box):.3f};"
       f" overlapping (IoU 1/3): GIoU {giou(side, truth_box):.3f} vs {giou(diagonal, truth_box):.3f}")
+### END SOLUTION
 
 # %% [markdown]
 # **4. CIoU's α.** For the wide prediction of section 5c, compute $v$, $\alpha$ and the CIoU by
@@ -685,11 +713,14 @@ print(f"disjoint: GIoU {giou(near, truth_box):.3f} vs {giou(far, truth_box):.3f}
 
 # %% tags=["solution"]
 def ciou_by_hand(w, h, overlap, rho2_over_c2=0.0, s=0.4):
+    ### BEGIN SOLUTION
     v = 4 / math.pi**2 * (math.atan(w / h) - math.atan(s / s)) ** 2
     alpha = v / ((1 - overlap) + v)
     return v, alpha, overlap - rho2_over_c2 - alpha * v
+    ### END SOLUTION
 
 
+### BEGIN SOLUTION
 v, alpha, value = ciou_by_hand(w_wide, h_wide, overlap=0.5)
 assert abs(value - ciou(same_iou[2], square).item()) < 1e-6
 moved = same_iou[2] + torch.tensor([0.0, 0.1, 0.0, 0.1])  # now sticks out below the square
@@ -697,3 +728,4 @@ _, alpha_moved, _ = ciou_by_hand(w_wide, h_wide, overlap=iou(moved, square).item
 # Lower IoU -> larger 1 - IoU -> smaller α: overlap first, shape later.
 assert iou(moved, square) < 0.45 and alpha_moved < alpha - 0.01
 print(f"v = {v:.4f}, α = {alpha:.4f} -> {alpha_moved:.4f} after the move, CIoU = {value:.4f}")
+### END SOLUTION

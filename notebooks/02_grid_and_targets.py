@@ -488,11 +488,15 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
+# Each exercise has a cell for your code; where a checker follows, it runs your function on hidden
+# cases and, if one fails, shows that case, the expected and the received value, and a hint.
+#
 # **Exercise 1 — which cell?** With S = 7, which cell owns an object centred at
 # $(c_x, c_y) = (0.62, 0.31)$? And with S = 13? Work it out on paper first, then check with
 # `assign_cells`.
 
 # %% tags=["solution"]
+### BEGIN SOLUTION
 # S = 7:  cx·S = 4.34 -> col 4;  cy·S = 2.17 -> row 2.
 # S = 13: cx·S = 8.06 -> col 8;  cy·S = 4.03 -> row 4.
 centre = torch.tensor([[0.62, 0.31, 0.1, 0.1]])
@@ -500,6 +504,7 @@ for s, expected in [(7, (2, 4)), (13, (4, 8))]:
     rows, cols, _ = assign_cells(centre, s)
     assert (rows.item(), cols.item()) == expected
     print(f"S = {s}: row {rows.item()}, col {cols.item()}")
+### END SOLUTION
 
 # %% [markdown]
 # **Exercise 2 — encode a box by hand.** A car (class 6 of C = 20) has centre $(0.9, 0.15)$ and
@@ -507,6 +512,7 @@ for s, expected in [(7, (2, 4)), (13, (4, 8))]:
 # then compare with `encode_targets`.
 
 # %% tags=["solution"]
+### BEGIN SOLUTION
 # cx·S = 6.3 -> col 6, x = 0.3;  cy·S = 1.05 -> row 1, y = 0.05;  w = 0.2, h = 0.3, obj = 1.
 by_hand = torch.zeros(25)
 by_hand[:5] = torch.tensor([0.3, 0.05, 0.2, 0.3, 1.0])
@@ -515,6 +521,7 @@ encoded = encode_targets(torch.tensor([[0.9, 0.15, 0.2, 0.3]]), torch.tensor([6]
 torch.testing.assert_close(encoded[1, 6], by_hand)
 assert encoded[..., 4].sum() == 1  # and no other cell is marked
 print(encoded[1, 6, :5])
+### END SOLUTION
 
 # %% [markdown]
 # **Exercise 3 — find the dropped objects.** In the scene below (S = 7), which objects lose their
@@ -522,6 +529,7 @@ print(encoded[1, 6, :5])
 # the list so that in every collision the *largest* box keeps the cell.
 
 # %% tags=["solution"]
+### BEGIN SOLUTION
 scene = torch.tensor([
     [0.10, 0.10, 0.10, 0.10],   # cell (0, 0)
     [0.40, 0.60, 0.30, 0.40],   # 2.8, 4.2 -> cell (4, 2)
@@ -534,3 +542,35 @@ by_area = (scene[:, 2] * scene[:, 3]).argsort(descending=True)   # largest first
 kept = by_area[assign_cells(scene[by_area], 7).kept]
 assert sorted(kept.tolist()) == [1, 2, 4]  # object 2 (0.06) beats object 0 (0.01); 1 beats 3
 print("dropped in the given order:", assign_cells(scene, 7).dropped.tolist(), "| kept when largest first:", sorted(kept.tolist()))
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 4 — your own encoder.** Without looking back at section 4, write
+# `my_encode_targets(boxes, labels, S, C)` returning the `[S, S, 5 + C]` target (a loop over the
+# objects is fine). Think about the edges before you run the checker: a centre exactly on a cell
+# border, a centre at 1.0, an image with no objects, two centres in one cell.
+
+# %% tags=["solution"]
+def my_encode_targets(boxes, labels, S, C):
+    ### BEGIN SOLUTION
+    target = torch.zeros(S, S, 5 + C, dtype=boxes.dtype)
+    for (cx, cy, w, h), label in zip(boxes.tolist(), labels.tolist()):
+        row, col = min(int(cy * S), S - 1), min(int(cx * S), S - 1)  # 1.0 stays in the grid
+        if target[row, col, 4] == 1:  # the first object listed keeps its cell
+            continue
+        target[row, col, :5] = torch.tensor([cx * S - col, cy * S - row, w, h, 1.0])
+        target[row, col, 5 + label] = 1.0
+    return target
+    ### END SOLUTION
+
+
+### BEGIN SOLUTION
+edges = torch.tensor([[0.25, 0.5, 0.2, 0.2], [1.0, 1.0, 0.1, 0.1], [0.3, 0.55, 0.3, 0.3]])
+edge_labels = torch.tensor([0, 1, 2])
+torch.testing.assert_close(my_encode_targets(edges, edge_labels, 4, 3), encode_targets(edges, edge_labels, S=4, C=3))
+### END SOLUTION
+
+# %%
+from yolo_lesson import check
+
+check.encode_targets(my_encode_targets)

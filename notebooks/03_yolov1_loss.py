@@ -647,35 +647,61 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
+# Each exercise has a cell for your code; where a checker follows, it runs your function on hidden
+# cases and, if one fails, shows that case, the expected and the received value, and a hint.
+#
 # **Exercise 1 — a box term by hand.** In the hand-made batch (section 2), image 1, cell (1,1):
 # the responsible predictor 0 predicts (0.5, 0.5, 0.16, 0.25) for an object at (0.5, 0.5, 0.2, 0.2).
 # Compute its box term (with λ_coord = 5, before dividing by N) on paper, then check it against the
 # package on a batch made of image 1 alone.
 
 # %% tags=["solution"]
+### BEGIN SOLUTION
 # x and y are exact: 0. Roots: √0.16 = 0.4, √0.2 ≈ 0.44721, √0.25 = 0.5.
 # (0.4 - 0.44721)² + (0.5 - 0.44721)² = 0.002229 + 0.002786 = 0.005015;  × 5 = 0.02508.
 by_hand = 5 * ((0.4 - 0.2**0.5) ** 2 + (0.5 - 0.2**0.5) ** 2)
 package_box = yolo_v1_loss(pred[1:], target[1:], S=3, B=2, C=3).box.item()  # N = 1
 assert abs(by_hand - package_box) < 1e-5
 print(f"by hand {by_hand:.5f}, package {package_box:.5f}")
+### END SOLUTION
 
 # %% [markdown]
-# **Exercise 2 — the class term, another way.** Re-implement the class term with boolean indexing:
-# select the object cells' scores and one-hot rows with `has_object` (shape `[number of object cells, C]`),
-# sum their squared differences and divide by N. Check it on the hand-made batch and on the big one.
+# **Exercise 2 — the class term another way, then the whole loss.** (a) Re-implement the class term
+# with boolean indexing: select the object cells' scores and one-hot rows with `has_object` (shape
+# `[number of object cells, C]`), sum their squared differences and divide by N. Check it on the
+# hand-made batch and on the big one. (b) Assemble `my_loss(pred, target)`, the paper's total for
+# B = 2, from `my_box_term`, `my_obj_term`, `my_noobj_term` and your class term, and run the
+# checker: each hidden case is built to catch one classic mistake. Then break `my_loss` on purpose
+# (a mean instead of the sum, `conf_target="one"`, ...) and read what the checker says.
 
 # %% tags=["solution"]
 def class_term_by_indexing(pred, target, B):
+    ### BEGIN SOLUTION
     has_object = target[..., 4].bool()
     selected_scores = pred[..., B * 5 :][has_object]   # [objects, C]
     selected_onehot = target[..., 5:][has_object]      # [objects, C]
     return ((selected_scores - selected_onehot) ** 2).sum() / pred.shape[0]
+    ### END SOLUTION
 
 
+def my_loss(pred, target):
+    ### BEGIN SOLUTION
+    return (my_box_term(pred, target, 2) + my_obj_term(pred, target, 2)
+            + my_noobj_term(pred, target, 2) + class_term_by_indexing(pred, target, 2))
+    ### END SOLUTION
+
+
+### BEGIN SOLUTION
 torch.testing.assert_close(class_term_by_indexing(pred, target, 2), yolo_v1_loss(pred, target, S=3, B=2, C=3).cls)
 torch.testing.assert_close(class_term_by_indexing(big_pred, big_target, 2), yolo_v1_loss(big_pred, big_target).cls)
+torch.testing.assert_close(my_loss(big_pred, big_target), yolo_v1_loss(big_pred, big_target).total)
 print("both ways agree:", round(class_term_by_indexing(pred, target, 2).item(), 4))
+### END SOLUTION
+
+# %%
+from yolo_lesson import check
+
+check.yolo_v1_loss(my_loss)  # the paper's layout, S = 7, B = 2, C = 20
 
 # %% [markdown]
 # **Exercise 3 — λ_noobj = 0.** Predict, before running anything: with `lambda_noobj=0`, what are the
@@ -683,6 +709,7 @@ print("both ways agree:", round(class_term_by_indexing(pred, target, 2).item(), 
 # Check your prediction.
 
 # %% tags=["solution"]
+### BEGIN SOLUTION
 # noobj = 0 and total = box + obj + cls. Only the responsible confidences keep a target; every
 # other confidence gets gradient 0, so nothing would stop them from drifting upwards.
 leaf = big_pred.clone().requires_grad_()
@@ -695,12 +722,14 @@ resp_mask = responsibility(big_pred, big_target).responsible
 assert torch.count_nonzero(conf_grad[~resp_mask]) == 0
 print(f"noobj {off.noobj.item()}, confidences with a gradient: {int(torch.count_nonzero(conf_grad))} "
       f"(= {int(resp_mask.sum())} responsible)")
+### END SOLUTION
 
 # %% [markdown]
 # **Exercise 4 — the forgotten predictor.** With `noobj_scope="empty_cells"`, which confidence in the
 # hand-made batch's image 0, cell (0,0) receives no gradient from any term? Find it with autograd.
 
 # %% tags=["solution"]
+### BEGIN SOLUTION
 # Predictor 1 of that cell lost the IoU contest (0.083 vs 0.703): it is not responsible, so the
 # obj term ignores it, and the cell is not empty, so the empty-cells noobj term ignores it too.
 leaf = pred.clone().requires_grad_()
@@ -710,3 +739,4 @@ leaf.grad = None
 yolo_v1_loss(leaf, target, S=3, B=2, C=3).total.backward()  # the paper's scope
 assert leaf.grad[0, 0, 0, 9] != 0
 print("empty_cells: predictor 1's confidence gets 0; paper scope:", round(leaf.grad[0, 0, 0, 9].item(), 3))
+### END SOLUTION
