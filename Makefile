@@ -10,7 +10,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 FIRST_LESSON := notebooks/01_boxes_and_iou.ipynb
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test unit nbval notebooks constraints bench clean
+.PHONY: setup lab test unit nbval notebooks constraints bench book book-publish student clean
 
 setup: $(STAMP)
 
@@ -40,8 +40,20 @@ notebooks: setup
 constraints: setup
 	$(PY) tools/write_constraints.py
 
+# The website (Jupyter Book 1.x) in book/_build/html: warnings are errors, links are checked.
+book: setup
+	$(PY) tools/build_book.py
+
+# A deployable copy of the website in build/site (see "Publishing the website" in README.md).
+book-publish: setup
+	$(PY) tools/build_book.py --publish build/site
+
+# Student copies of the lessons in student/: solution cells replaced by stubs (nbgrader markers).
+student: setup
+	$(PY) tools/make_student.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache book/_build
+	rm -rf $(VENV) .pytest_cache book/_build build student
 
 bench: setup
 	$(PY) benchmarks/bench_loss.py

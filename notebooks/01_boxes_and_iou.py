@@ -546,6 +546,38 @@ ax.set_title("CIoU's aspect-ratio penalty"), ax.grid(alpha=0.3)
 plt.show()
 
 # %% [markdown]
+# ### (d) Try it: the IoU playground
+#
+# Drag either box by its body or resize it by a corner. The table gives the four values, their
+# losses ($1 - \text{value}$) and how hard each loss pulls on the prediction's centre; each arrow
+# is the direction one step of gradient descent on that loss moves the centre. Drag the boxes
+# apart: IoU's arrow disappears (its loss is flat at 1) while GIoU's and DIoU's keep pointing at
+# the target. Every number comes from `yolo_lesson.boxes` and autograd, through
+# `yolo_lesson.playground.iou_playground`. The widget needs a live kernel; the still picture
+# below it shows the disjoint case (two squares have the same aspect ratio, so CIoU's arrow
+# lies on DIoU's).
+
+# %%
+from yolo_lesson.playground import iou_playground
+from yolo_lesson.viz import draw_arrows
+from yolo_lesson.widgets import LOSS_COLORS, IoUPlayground
+
+IoUPlayground()
+
+# %%
+target_box, pred_box = (0.10, 0.15, 0.40, 0.45), (0.55, 0.50, 0.85, 0.80)
+pull = iou_playground(target_box, pred_box)
+ax = image_axes(size=4.5, title="disjoint boxes: where each loss moves the prediction")
+draw_boxes(ax, torch.tensor([target_box, pred_box]), color=[PALETTE[2], PALETTE[0]], labels=["target", "prediction"])
+for name, arrow in pull.arrows.items():
+    draw_arrows(ax, [arrow], LOSS_COLORS[name])
+    ax.plot([], [], color=LOSS_COLORS[name], label=f"{name.upper()} loss {pull.losses[name]:.2f}")
+ax.legend(loc="lower left", fontsize=8)
+plt.show()
+for name in ("iou", "giou"):  # ∂loss/∂(x1, y1, x2, y2) of the prediction; + 0.0 turns -0.0 into 0.0
+    print(f"{name.upper():>4} loss gradient:", [round(g, 3) + 0.0 for g in pull.grads[name]])
+
+# %% [markdown]
 # ## 6 · Degenerate boxes, and why the package guards its divisions
 #
 # A network in training predicts anything: boxes of zero width, boxes shrunk to a point,

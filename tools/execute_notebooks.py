@@ -32,6 +32,7 @@ def execute(source: Path, timeout: int) -> float:
         kernel_name="python3",
         resources={"metadata": {"path": str(source.parent)}},
         record_timing=False,  # no timestamps in the committed files
+        coalesce_streams=True,  # one print, one output block, however the kernel splits it
     ).execute()
     elapsed = time.perf_counter() - start
     target = source.with_suffix(".ipynb")

@@ -7,6 +7,14 @@ One concept per module:
 * :mod:`yolo_lesson.grid`: YOLOv1 target encoding on the S×S grid and decoding of predictions;
 * :mod:`yolo_lesson.loss`: ``YoloV1Loss`` and ``yolo_v1_loss``, returning ``LossTerms``;
 * :mod:`yolo_lesson.article_losses`: the source article's three loss versions, flaws included;
+* :mod:`yolo_lesson.modern`: later-YOLO pieces: anchors, BCE on logits, the ignore threshold,
+  IoU-family box losses, focal loss, distribution focal loss, the task-aligned metric;
+* :mod:`yolo_lesson.metrics`: NMS, precision-recall, AP and mAP;
+* :mod:`yolo_lesson.data`: the synthetic shapes dataset and a reader for YOLO label folders;
+* :mod:`yolo_lesson.model`, :mod:`yolo_lesson.train`: a tiny YOLO and its training loop;
+* :mod:`yolo_lesson.playground`: what the widgets show, as pure functions;
+* :mod:`yolo_lesson.widgets`: the interactive views (ipywidgets, anywidget);
+* :mod:`yolo_lesson.check`: exercise checkers with targeted hints;
 * :mod:`yolo_lesson.viz`: the drawings of the lessons.
 """
 

@@ -137,8 +137,10 @@ def article_loss_smoothl1_bce(
     * the box term is still over every cell, empty ones included: the object mask it
       builds two lines later is not applied to it;
     * with no object in the batch, ``pred_conf[obj_mask]`` is empty and its mean is NaN
-      (0 / 0): one empty batch turns the whole loss, and every gradient, into NaN;
-      the class term is NaN the same way;
+      (0 / 0): one empty batch turns the whole loss into NaN, and the class term is NaN the
+      same way (the gradient stays finite only because the empty selections have no
+      elements; the same mean written as ``sum(mask * err) / sum(mask)`` makes the gradient
+      NaN too, as lesson 05 shows);
     * ``F.binary_cross_entropy`` expects probabilities in [0, 1], but a network's raw class
       scores are any real numbers: PyTorch raises an error for them, and a sigmoid bolted
       on later would still leave BCE's log(0) saturation (the stable form is

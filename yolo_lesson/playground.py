@@ -49,7 +49,7 @@ MIN_SIZE = 0.02
 # Arrow lengths saturate: length = ARROW_MAX · tanh(|g| / ARROW_SCALE) in image units, so a
 # small gradient is still visible and a huge one stays on the picture.
 ARROW_MAX = 0.18
-ARROW_SCALE = 2.0
+ARROW_SCALE = 0.5
 
 Box = tuple[float, float, float, float]
 

@@ -27,13 +27,13 @@ from IPython.display import display
 from . import playground
 from .viz import PALETTE
 
-__all__ = ["BoxCanvas", "BoxPlayground", "IoUPlayground", "LambdaExplorer"]
+__all__ = ["BoxCanvas", "BoxPlayground", "IoUPlayground", "LambdaExplorer", "lambda_figure", "LOSS_COLORS", "TERM_COLORS"]
 
 # The same colours as the lessons' still figures (yolo_lesson.viz).
 TRUTH_COLOR = PALETTE[2]
 PRED_COLORS = (PALETTE[0], PALETTE[1], PALETTE[3], PALETTE[7])
 TERM_COLORS = {"box": PALETTE[0], "obj": PALETTE[4], "noobj": PALETTE[5], "cls": PALETTE[3]}
-LOSS_COLORS = {"iou": "#7f7f7f", "giou": "#1f77b4", "diou": "#ff7f0e", "ciou": "#d62728"}
+LOSS_COLORS = {"iou": "#7f7f7f", "giou": PALETTE[0], "diou": PALETTE[1], "ciou": PALETTE[3]}
 
 
 class BoxCanvas(anywidget.AnyWidget):
