@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import functools
 import http.server
-import ipaddress
 import os
 import re
 import sys
 import threading
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import nbformat
 import pytest
@@ -25,15 +23,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import build_book  # noqa: E402
+from browser_support import is_local, launch, require_chromium  # noqa: E402
 
 HTML = build_book.HTML
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -143,14 +137,11 @@ def test_every_saved_widget_says_it_needs_a_live_kernel(site):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is not installed (Debian: apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
         yield chromium
         chromium.close()
 
@@ -178,16 +169,6 @@ def server(site):
     thread.join(timeout=10)
 
 
-def _is_local(url: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme in ("data", "blob", "about"):
-        return True  # made by the page itself (anywidget imports its module from a blob: URL)
-    try:
-        return ipaddress.ip_address(parts.hostname or "").is_loopback
-    except ValueError:
-        return parts.hostname == "localhost"
-
-
 def _open(browser, url: str):
     """Open a page; return it with its console errors and every request it made."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -207,7 +188,7 @@ def test_index_page_in_a_browser(browser, server):
     assert page.locator("h1").first.inner_text().startswith("YOLO loss, from scratch")
     assert page.locator("table.course-map tbody tr").count() == 9
     assert errors == []
-    assert [u for u in requests if not _is_local(u)] == []
+    assert [u for u in requests if not is_local(u)] == []
     page.close()
 
 
@@ -216,7 +197,7 @@ def test_lesson_03_typesets_its_maths_in_a_browser(browser, server):
     page.wait_for_selector("mjx-container", state="attached", timeout=20_000)
     assert page.locator("mjx-container").count() > 10
     assert errors == []
-    assert [u for u in requests if not _is_local(u)] == []
+    assert [u for u in requests if not is_local(u)] == []
     page.close()
 
 
@@ -236,5 +217,5 @@ def test_widget_page_renders_its_saved_widgets_in_a_browser(browser, server, nam
     assert len(rendered) == views and all(height > 0 for height in rendered), rendered
     assert page.locator(".live-kernel").count() == views
     assert errors == []
-    assert [u for u in requests if not _is_local(u)] == []
+    assert [u for u in requests if not is_local(u)] == []
     page.close()

@@ -9,107 +9,30 @@ Outside CI the test is skipped when no Chromium is installed; in CI (CI=true) it
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from browser_support import is_local, jupyter_lab, launch, require_chromium, run_notebook_in_lab
 from yolo_lesson import playground
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = Path(os.environ.get("YOLO_LAB_LESSON", ROOT / "notebooks" / "04_gradients_and_lambda.ipynb"))
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-TOKEN = "yolo-lesson-browser-test"
-
-
-def _require_chromium() -> None:
-    if Path(CHROMIUM).exists():
-        return
-    message = f"no Chromium at {CHROMIUM}: install Debian's chromium package (apt-get install chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A JupyterLab server we start on 127.0.0.1 in a scratch folder, stopped by its PID."""
-    _require_chromium()
-    pytest.importorskip("playwright.sync_api")
-    folder = tmp_path_factory.mktemp("lab")
-    shutil.copy(LESSON, folder / LESSON.name)  # the lab autosaves: never into the repository
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", f"--ServerApp.port={port}",
-        "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
-        f"--ServerApp.root_dir={folder}", "--LabApp.expose_app_in_browser=True",
-        "--ServerApp.port_retries=0",
-    ]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    log = open(folder / "lab.log", "w")
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited: {(folder / 'lab.log').read_text()[-2000:]}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.3)
-        else:
-            raise RuntimeError("JupyterLab did not start within 60 s")
-        yield f"http://127.0.0.1:{port}", LESSON.name
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def page(lab):
+def page(tmp_path_factory):
+    """Lesson 04 run in JupyterLab in Chromium; fails the module if a request left the machine."""
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
-    base, name = lab
     outside = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with jupyter_lab(tmp_path_factory.mktemp("lab"), LESSON) as url, sync_playwright() as p:
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("request", lambda r: None if re.match(r"^(https?|wss?)://(127\.0\.0\.1|localhost)[:/]", r.url)
-                    or r.url.startswith(("data:", "blob:", "about:")) else outside.append(r.url))
-            page.goto(f"{base}/lab/tree/{name}?token={TOKEN}")
-            page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=90_000)
-            # Wait for the kernel, then run the whole lesson as a learner would.
-            page.wait_for_selector(".jp-Notebook", timeout=60_000)
-            page.wait_for_function(
-                "() => { const w = window.jupyterapp.shell.currentWidget;"
-                " return w && w.sessionContext && w.sessionContext.session"
-                " && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle'; }",
-                timeout=90_000,
-            )
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            page.wait_for_selector(".yolo-box-playground .yolo-box-canvas", timeout=120_000)
-            page.wait_for_selector(".yolo-box-playground [data-term=total]", timeout=60_000)
+            page.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
+            run_notebook_in_lab(page, url, ".yolo-box-playground [data-term=total]")
             yield page
         finally:
             browser.close()
