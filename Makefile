@@ -56,4 +56,4 @@ clean:
 	rm -rf $(VENV) .pytest_cache book/_build build student
 
 bench: setup
-	$(PY) benchmarks/bench_loss.py
+	$(PY) benchmarks/run.py

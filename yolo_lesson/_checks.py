@@ -57,6 +57,8 @@ def require_positive_int(name: str, value: object) -> int:
 def require_nonnegative_number(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+    if value == float("inf"):  # an infinite weight turns every zero error into 0 · inf = NaN
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)
 
 

@@ -48,7 +48,7 @@ def _divide(num: Tensor, den: Tensor) -> Tensor:
     the dtype's smallest normal number, below which ``1 / den`` (and so the gradient) overflows.
     """
     usable = den > torch.finfo(den.dtype).tiny
-    return num / torch.where(usable, den, torch.ones_like(den))
+    return num / torch.where(usable, den, 1)
 
 
 def _check_boxes(name: str, boxes: object, fmt: str) -> Tensor:
@@ -103,9 +103,8 @@ def box_area(boxes: Tensor) -> Tensor:
 
 
 def _area(boxes: Tensor) -> Tensor:
-    width = (boxes[..., 2] - boxes[..., 0]).clamp(min=0)
-    height = (boxes[..., 3] - boxes[..., 1]).clamp(min=0)
-    return width * height
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    return (x2 - x1).clamp(min=0) * (y2 - y1).clamp(min=0)
 
 
 def _broadcast_pair(a: object, b: object) -> tuple[Tensor, Tensor]:
@@ -126,11 +125,13 @@ def _broadcast_pair(a: object, b: object) -> tuple[Tensor, Tensor]:
 
 def _inter_union(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """Intersection and union areas of already broadcast ``xyxy`` boxes: the one helper that
-    every IoU variant builds on."""
-    top_left = torch.maximum(a[..., :2], b[..., :2])
-    bottom_right = torch.minimum(a[..., 2:], b[..., 2:])
-    overlap = (bottom_right - top_left).clamp(min=0)  # [..., 2]: overlap width and height
-    inter = overlap[..., 0] * overlap[..., 1]
+    every IoU variant builds on. Coordinates are taken one by one (``unbind``), so that each
+    elementwise operation runs over all boxes at once rather than over pairs of numbers."""
+    ax1, ay1, ax2, ay2 = a.unbind(-1)
+    bx1, by1, bx2, by2 = b.unbind(-1)
+    overlap_w = (torch.minimum(ax2, bx2) - torch.maximum(ax1, bx1)).clamp(min=0)
+    overlap_h = (torch.minimum(ay2, by2) - torch.maximum(ay1, by1)).clamp(min=0)
+    inter = overlap_w * overlap_h
     union = _area(a) + _area(b) - inter
     return inter, union
 

@@ -25,11 +25,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import require_choice, require_nonnegative_number, require_positive_int
-from .boxes import cxcywh_to_xyxy, iou
-from .grid import cells_to_image, check_pred, check_target
+from ._checks import require_choice, require_float, require_nonnegative_number, require_positive_int
+from .boxes import iou
+from .grid import check_pred, check_target
 
 __all__ = [
     "LossTerms",
@@ -86,7 +87,8 @@ def wh_transform(wh: Tensor, mode: str = "signed_sqrt") -> Tensor:
       at all: the prediction is stuck (shown in lesson 03 for contrast).
     * ``"linear"``: ``w``: no root, so an error costs the same on a small box and a large one.
     """
-    mode = require_choice("wh_transform", mode, WH_TRANSFORMS)
+    wh = require_float("wh", wh)
+    mode = require_choice("mode", mode, WH_TRANSFORMS)
     if mode == "signed_sqrt":
         return wh / torch.sqrt(wh.abs() + SQRT_EPS)
     if mode == "clamped_sqrt":
@@ -94,31 +96,84 @@ def wh_transform(wh: Tensor, mode: str = "signed_sqrt") -> Tensor:
     return wh
 
 
-def _split(pred: Tensor, target: Tensor, B: int):
-    """Splits the last dimension into named parts; shapes in the comments."""
-    N, S = pred.shape[0], pred.shape[1]
-    blocks = pred[..., : B * 5].reshape(N, S, S, B, 5)  # [N, S, S, B, 5]
-    return (
-        blocks[..., :4],  # pred boxes       [N, S, S, B, 4]
-        blocks[..., 4],  # pred confidence   [N, S, S, B]
-        pred[..., B * 5 :],  # class scores  [N, S, S, C]
-        target[..., None, :4],  # target box [N, S, S, 1, 4]
-        target[..., 4] > 0,  # object cells  [N, S, S] bool
-        target[..., 5:],  # one-hot classes  [N, S, S, C]
+# Layout. The parts of pred are taken as views in predictor-major order: each of x, y, w, h,
+# conf is a [B, N, S, S] view of pred (no copy), and each target part is [N, S, S]. A target
+# part then broadcasts over the leading B, so PyTorch's elementwise kernels loop over all N·S·S
+# cells at once; with B last (and only 2 long) most of the time would go to loop overhead.
+# Responsibility (the public result) is returned in the documented [N, S, S, B] order.
+
+
+class _Parts(NamedTuple):
+    """Named views of pred and target, predictor-major; shapes in the comments."""
+
+    x: Tensor  # [B, N, S, S]: centre offset inside the cell, cell units
+    y: Tensor  # [B, N, S, S]
+    w: Tensor  # [B, N, S, S]: size relative to the image
+    h: Tensor  # [B, N, S, S]
+    conf: Tensor  # [B, N, S, S]
+    class_scores: Tensor  # [N, S, S, C]
+    target_xywh: tuple[Tensor, Tensor, Tensor, Tensor]  # 4 x [N, S, S]
+    obj: Tensor  # [N, S, S] bool: cells that hold an object
+    one_hot: Tensor  # [N, S, S, C]
+
+
+def _split(pred: Tensor, target: Tensor, B: int) -> _Parts:
+    blocks = pred[..., : B * 5].unflatten(-1, (B, 5))  # [N, S, S, B, 5]
+    x, y, w, h, conf = blocks.movedim(-2, 0).unbind(-1)  # 5 x [B, N, S, S]
+    return _Parts(
+        x, y, w, h, conf,
+        class_scores=pred[..., B * 5 :],
+        target_xywh=target[..., :4].unbind(-1),
+        obj=target[..., 4] > 0,
+        one_hot=target[..., 5:],
     )
 
 
-def _responsibility(pred_boxes: Tensor, target_boxes: Tensor, obj: Tensor) -> Responsibility:
+def _image_xyxy(x: Tensor, y: Tensor, w: Tensor, h: Tensor) -> Tensor:
+    """Cell-relative boxes, each field ``[..., N, S, S]``, to image ``xyxy`` ``[..., N, S, S, 4]``:
+    the arithmetic of :func:`~yolo_lesson.grid.cells_to_image` then
+    :func:`~yolo_lesson.boxes.cxcywh_to_xyxy`, on fields instead of a ``[..., 4]`` tensor."""
+    S = x.shape[-1]
+    index = torch.arange(S, dtype=x.dtype, device=x.device)
+    cx = (x + index) / S  # the column varies along the last dimension
+    cy = (y + index[:, None]) / S  # the row along the one before
+    half_w, half_h = w / 2, h / 2
+    return torch.stack((cx - half_w, cy - half_h, cx + half_w, cy + half_h), dim=-1)
+
+
+def _responsibility(parts: _Parts) -> tuple[Tensor, Tensor]:
+    """IoUs ``[B, N, S, S]`` of each predictor with its cell's object, in image coordinates
+    (0 in empty cells), and the responsible mask ``[B, N, S, S]``: the highest IoU of each
+    object cell, the first predictor on a tie. No graph: the IoU is a target, not a path."""
     with torch.no_grad():
         ious = iou(
-            cxcywh_to_xyxy(cells_to_image(pred_boxes)),  # [N, S, S, B, 4] image xyxy
-            cxcywh_to_xyxy(cells_to_image(target_boxes)),  # [N, S, S, 1, 4] image xyxy
-        )  # [N, S, S, B]
-        ious = torch.where(obj[..., None], ious, 0)
-        best = ious.argmax(dim=-1)  # [N, S, S]: first index on a tie
-        B = pred_boxes.shape[-2]
-        one_hot = torch.nn.functional.one_hot(best, B).bool()  # [N, S, S, B]
-        return Responsibility(ious, one_hot & obj[..., None])
+            _image_xyxy(parts.x, parts.y, parts.w, parts.h),  # [B, N, S, S, 4]
+            _image_xyxy(*parts.target_xywh),  # [N, S, S, 4], broadcast over B
+        )  # [B, N, S, S]
+        ious = torch.where(parts.obj, ious, 0)
+        # The first predictor with the highest IoU, by a running comparison over the B
+        # predictors (B = 2 in the paper): a strict ">" keeps the first on a tie. A reduction
+        # over the leading dimension (argmax or max) gives the same answer but measured up to
+        # a hundred times slower on CPU for these small, flat tensors.
+        best = torch.zeros(ious.shape[1:], dtype=torch.long, device=ious.device)  # [N, S, S]
+        best_iou = ious[0]
+        for b in range(1, len(ious)):
+            better = ious[b] > best_iou
+            best = torch.where(better, b, best)
+            best_iou = torch.where(better, ious[b], best_iou)
+        predictor = torch.arange(len(ious), device=ious.device)[:, None, None, None]  # [B, 1, 1, 1]
+        return ious, (predictor == best) & parts.obj
+
+
+def _squared_error(value: Tensor, goal: Tensor) -> Tensor:
+    """``(value - goal)²`` elementwise, ``goal`` broadcast to ``value``'s shape. Written with
+    ``mse_loss(reduction="none")``: the same numbers in one operation forward and one backward."""
+    return F.mse_loss(value, goal.expand_as(value), reduction="none")
+
+
+def _compute_dtype(pred: Tensor, target: Tensor) -> torch.dtype:
+    """float32 at least (half precision is upcast), float64 if either input is float64."""
+    return torch.promote_types(torch.promote_types(pred.dtype, target.dtype), torch.float32)
 
 
 def responsibility(pred: Tensor, target: Tensor, S: int = 7, B: int = 2, C: int = 20) -> Responsibility:
@@ -134,8 +189,11 @@ def responsibility(pred: Tensor, target: Tensor, S: int = 7, B: int = 2, C: int 
     """
     pred = check_pred(pred, S, B, C)
     target = check_target(target, S, C, N=pred.shape[0])
-    pred_boxes, _, _, target_boxes, obj, _ = _split(pred, target, B)
-    return _responsibility(pred_boxes, target_boxes.to(pred_boxes.dtype), obj)
+    # The same dtype as yolo_v1_loss, so that both pick the same predictors: a half-precision
+    # pred is compared in float32, not in float16 (whose rounding can flip a near tie).
+    dtype = _compute_dtype(pred, target)
+    ious, responsible = _responsibility(_split(pred.to(dtype), target.to(dtype), B))
+    return Responsibility(ious.movedim(0, -1), responsible.movedim(0, -1))  # [N, S, S, B] each
 
 
 def yolo_v1_loss(
@@ -174,6 +232,8 @@ def yolo_v1_loss(
     """
     pred = check_pred(pred, S, B, C)
     N = pred.shape[0]
+    if N == 0:
+        raise ValueError("pred must hold at least one image (the loss is a sum divided by N), got N = 0")
     target = check_target(target, S, C, N=N)
     lambda_coord = require_nonnegative_number("lambda_coord", lambda_coord)
     lambda_noobj = require_nonnegative_number("lambda_noobj", lambda_noobj)
@@ -181,23 +241,30 @@ def yolo_v1_loss(
     require_choice("wh", wh, WH_TRANSFORMS)
     require_choice("noobj_scope", noobj_scope, NOOBJ_SCOPES)
 
-    dtype = torch.promote_types(torch.promote_types(pred.dtype, target.dtype), torch.float32)
-    pred, target = pred.to(dtype), target.to(dtype)
-    pred_boxes, conf, class_scores, target_boxes, obj, one_hot = _split(pred, target, B)
-    ious, resp = _responsibility(pred_boxes, target_boxes, obj)
+    dtype = _compute_dtype(pred, target)
+    parts = _split(pred.to(dtype), target.to(dtype), B)
+    ious, resp = _responsibility(parts)  # [B, N, S, S] each
+    tx, ty, tw, th = parts.target_xywh  # [N, S, S] each
 
-    xy_error = ((pred_boxes[..., :2] - target_boxes[..., :2]) ** 2).sum(-1)  # [N, S, S, B]
-    wh_error = ((wh_transform(pred_boxes[..., 2:], wh) - wh_transform(target_boxes[..., 2:], wh)) ** 2).sum(-1)
+    def size(v: Tensor) -> Tensor:
+        return wh_transform(v, wh)
+
+    box_error = (  # [B, N, S, S]
+        _squared_error(parts.x, tx)
+        + _squared_error(parts.y, ty)
+        + _squared_error(size(parts.w), size(tw))
+        + _squared_error(size(parts.h), size(th))
+    )
     conf_goal = ious if conf_target == "iou" else torch.ones_like(ious)  # no gradient: a target
-    noobj_mask = ~resp if noobj_scope == "not_responsible" else ~obj[..., None].expand_as(resp)
-    class_error = ((class_scores - one_hot) ** 2).sum(-1)  # [N, S, S]
+    noobj_mask = ~resp if noobj_scope == "not_responsible" else ~parts.obj  # [B, N, S, S] or [N, S, S]
+    class_error = _squared_error(parts.class_scores, parts.one_hot).sum(-1)  # [N, S, S]
 
     # torch.where, not a multiplication by the mask: a huge value in a masked-out cell must
-    # not turn into 0 · inf = NaN.
-    box = lambda_coord * torch.where(resp, xy_error + wh_error, 0).sum() / N
-    obj_term = torch.where(resp, (conf - conf_goal) ** 2, 0).sum() / N
-    noobj = lambda_noobj * torch.where(noobj_mask, conf**2, 0).sum() / N
-    cls = torch.where(obj, class_error, 0).sum() / N
+    # not turn into 0 · inf = NaN. A weighted sum is scaled once, by λ / N.
+    box = torch.where(resp, box_error, 0).sum() * (lambda_coord / N)
+    obj_term = torch.where(resp, _squared_error(parts.conf, conf_goal), 0).sum() / N
+    noobj = torch.where(noobj_mask, parts.conf**2, 0).sum() * (lambda_noobj / N)
+    cls = torch.where(parts.obj, class_error, 0).sum() / N
     return LossTerms(box + obj_term + noobj + cls, box, obj_term, noobj, cls)
 
 

@@ -102,7 +102,11 @@ function render({ model, el }) {
   function start(e, index, mode) {
     e.preventDefault();
     e.stopPropagation();
-    svg.setPointerCapture(e.pointerId);
+    try {
+      svg.setPointerCapture(e.pointerId); // keep receiving moves when the pointer leaves the box
+    } catch (error) {
+      // a synthetic or already-released pointer cannot be captured: drag without capture
+    }
     drag = { index, mode, start: point(e), box: boxes[index].xyxy.slice() };
   }
 
@@ -136,7 +140,7 @@ function render({ model, el }) {
   function stop(e) {
     if (!drag) return;
     drag = null;
-    if (svg.hasPointerCapture(e.pointerId)) svg.releasePointerCapture(e.pointerId);
+    if (svg.hasPointerCapture && svg.hasPointerCapture(e.pointerId)) svg.releasePointerCapture(e.pointerId);
     send();
   }
   svg.addEventListener("pointerup", stop);
