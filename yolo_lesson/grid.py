@@ -62,10 +62,15 @@ class CellAssignment(NamedTuple):
         return torch.nonzero(~self.kept).flatten()
 
 
-def _check_boxes(boxes: object) -> Tensor:
-    boxes = require_float("boxes", boxes)
+def _check_box_layout(boxes: object, name: str = "boxes") -> Tensor:
+    boxes = require_float(name, boxes)
     if boxes.dim() != 2 or boxes.shape[1] != 4:
-        raise ValueError(f"boxes must be [K, 4] (cxcywh in [0, 1]), got {shape_str(boxes.shape)}")
+        raise ValueError(f"{name} must be [K, 4] (cxcywh in [0, 1]), got {shape_str(boxes.shape)}")
+    return boxes
+
+
+def _check_boxes(boxes: object) -> Tensor:
+    boxes = _check_box_layout(boxes)
     require_finite("boxes", boxes)
     centres, sizes = boxes[:, :2], boxes[:, 2:]
     if bool(((centres < 0) | (centres > 1)).any()):
@@ -81,13 +86,18 @@ def _check_boxes(boxes: object) -> Tensor:
     return boxes
 
 
-def _check_labels(labels: object, K: int, C: int) -> Tensor:
-    labels = require_int("labels", labels)
+def _check_labels_layout(labels: object, K: int, name: str = "labels") -> Tensor:
+    labels = require_int(name, labels)
     if labels.dim() != 1 or labels.shape[0] != K:
         raise ValueError(
-            f"labels must be [K] with K = {K} (one per box), "
+            f"{name} must be [K] with K = {K} (one per box), "
             f"got {shape_str(labels.shape)}"
         )
+    return labels
+
+
+def _check_labels(labels: object, K: int, C: int) -> Tensor:
+    labels = _check_labels_layout(labels, K)
     if labels.numel() and bool(((labels < 0) | (labels >= C)).any()):
         raise ValueError(
             f"labels must lie in [0, C) = [0, {C}), got values from "
@@ -144,23 +154,36 @@ def encode_targets(boxes: Tensor, labels: Tensor, S: int = 7, C: int = 20) -> Te
     C = require_positive_int("C", C)
     boxes = _check_boxes(boxes)
     labels = _check_labels(labels, boxes.shape[0], C)
+    return _encode(boxes, labels, torch.zeros(len(boxes), dtype=torch.long), 1, S, C)[0]
+
+
+def _encode(boxes: Tensor, labels: Tensor, image: Tensor, N: int, S: int, C: int) -> Tensor:
+    """Encodes checked objects of N images at once; ``image[k]`` is object k's image.
+
+    Collisions are settled as in :func:`assign_cells`, per image: the first listed object of
+    an image keeps its cell."""
     dtype = boxes.dtype
     boxes = upcast(boxes)  # offsets computed in float32 at least, stored in the input's dtype
-    rows, cols, kept = assign_cells(boxes, S)
-    rows, cols, boxes, labels = rows[kept], cols[kept], boxes[kept], labels[kept]
+    cols = (boxes[:, 0] * S).floor().long().clamp(0, S - 1)  # [K] (float32 at least: see assign_cells)
+    rows = (boxes[:, 1] * S).floor().long().clamp(0, S - 1)
+    cell = (image * S + rows) * S + cols  # [K]: flat index of (image, row, col)
+    order = torch.arange(len(cell), device=boxes.device)
+    first = torch.full((N * S * S,), len(cell), dtype=torch.long, device=boxes.device)
+    first = first.scatter_reduce(0, cell, order, reduce="amin")
+    kept = first[cell] == order  # [K]: the first object of each cell keeps it
+    cell, rows, cols, boxes, labels = cell[kept], rows[kept], cols[kept], boxes[kept], labels[kept]
 
-    target = boxes.new_zeros(S, S, 5 + C)
+    target = boxes.new_zeros(N * S * S, 5 + C)
     x = boxes[:, 0] * S - cols  # [K]: centre offset inside the cell, in cell units
     y = boxes[:, 1] * S - rows
-    cell_values = torch.cat(
+    target[cell] = torch.cat(
         [
             torch.stack((x, y, boxes[:, 2], boxes[:, 3], torch.ones_like(x)), dim=-1),  # [K, 5]
             torch.nn.functional.one_hot(labels.long(), C).to(boxes.dtype),  # [K, C]
         ],
         dim=-1,
     )  # [K, 5 + C]
-    target[rows, cols] = cell_values
-    return target.to(dtype)
+    return target.reshape(N, S, S, 5 + C).to(dtype)
 
 
 def encode_batch(
@@ -189,7 +212,16 @@ def encode_batch(
         )
     if len(boxes) == 0:
         raise ValueError("boxes must list at least one image, got an empty sequence")
-    return torch.stack([encode_targets(b, l, S, C) for b, l in zip(boxes, labels)])
+    S = require_positive_int("S", S)
+    C = require_positive_int("C", C)
+    # Layouts image by image (no tensor work), then the values of all images in one go.
+    boxes = [_check_box_layout(b, f"boxes[{i}]") for i, b in enumerate(boxes)]
+    labels = [_check_labels_layout(l, len(b), f"labels[{i}]") for i, (b, l) in enumerate(zip(boxes, labels))]
+    counts = torch.tensor([len(b) for b in boxes])
+    all_boxes = _check_boxes(torch.cat(boxes))  # [ΣK, 4]
+    all_labels = _check_labels(torch.cat(labels), len(all_boxes), C)  # [ΣK]
+    image = torch.repeat_interleave(torch.arange(len(boxes)), counts)  # [ΣK]: each object's image
+    return _encode(all_boxes, all_labels, image, len(boxes), S, C)
 
 
 def cells_to_image(boxes: Tensor) -> Tensor:
