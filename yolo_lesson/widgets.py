@@ -16,13 +16,13 @@ state they were saved with.
 from __future__ import annotations
 
 import html
+import io
 from pathlib import Path
 
 import anywidget
 import ipywidgets as w
 import matplotlib.pyplot as plt
 import traitlets
-from IPython.display import display
 
 from . import playground
 from .viz import PALETTE
@@ -34,6 +34,12 @@ TRUTH_COLOR = PALETTE[2]
 PRED_COLORS = (PALETTE[0], PALETTE[1], PALETTE[3], PALETTE[7])
 TERM_COLORS = {"box": PALETTE[0], "obj": PALETTE[4], "noobj": PALETTE[5], "cls": PALETTE[3]}
 LOSS_COLORS = {"iou": "#7f7f7f", "giou": PALETTE[0], "diou": PALETTE[1], "ciou": PALETTE[3]}
+
+
+def _side_by_side(*children) -> w.HBox:
+    """Picture and readout side by side; the readout moves under the picture when the page
+    is too narrow for both."""
+    return w.HBox(list(children), layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
 
 
 class BoxCanvas(anywidget.AnyWidget):
@@ -140,7 +146,7 @@ class BoxPlayground(w.VBox):
         controls = [self.lambda_coord, self.lambda_noobj, *self.confs, *self.class_scores, self.conf_target, self.wh]
         for control in [self.canvas, *controls]:
             control.observe(self._update, names="boxes" if control is self.canvas else "value")
-        super().__init__([w.HBox([self.canvas, self.readout]), w.VBox(controls)])
+        super().__init__([_side_by_side(self.canvas, self.readout), w.VBox(controls)])
         self.add_class("yolo-box-playground")
         self.view = None
         self._update()
@@ -198,7 +204,7 @@ class BoxPlayground(w.VBox):
         )
         for b, (box, grads) in enumerate(zip(view.preds, view.grads)):
             x1, y1, x2, y2 = box
-            mark = " ★ responsible" if b == view.responsible else ""
+            mark = " ★" if b == view.responsible else ""
             color = PRED_COLORS[b % len(PRED_COLORS)]
             preds += (
                 f'<tr style="color:{color}"><td><b>predictor {b + 1}</b>{mark}</td>'
@@ -212,8 +218,9 @@ class BoxPlayground(w.VBox):
         return (
             '<div class="yolo-readout" style="font-size:13px;margin-left:12px">'
             f"<b>Loss terms</b> (λ-weighted, cell {view.cell[0]}, {view.cell[1]})"
-            f"<table>{rows}</table><br><b>Predictors</b> (box in image units: centre, size; "
-            f"gradients in the tensor's units: x, y in cells)<table><tr>{head}</tr>{preds}</table>"
+            f"<table>{rows}</table><br><b>Predictors</b><table><tr>{head}</tr>{preds}</table>"
+            '<div style="font-size:11px;color:#555">★ the responsible predictor; boxes: centre and size in image units; '
+            "gradients: in the tensor's units (x, y in cells, w, h in image units)</div>"
             f"{_notes(view.notes)}</div>"
         )
 
@@ -237,7 +244,7 @@ class IoUPlayground(w.VBox):
         )
         self.readout = w.HTML()
         self.canvas.observe(self._update, names="boxes")
-        super().__init__([w.HBox([self.canvas, self.readout])])
+        super().__init__([_side_by_side(self.canvas, self.readout)])
         self.add_class("yolo-iou-playground")
         self.view = None
         self._update()
@@ -289,7 +296,9 @@ class LambdaExplorer(w.VBox):
         self.lambda_coord = w.FloatSlider(value=lambda_coord, min=0, max=20, step=0.5, description="λ_coord", **slider)
         self.lambda_noobj = w.FloatSlider(value=lambda_noobj, min=0, max=2, step=0.05, description="λ_noobj", **slider)
         self.summary = w.HTML()
-        self.plot = w.Output()
+        # The chart travels as a PNG in an Image widget: it works the same in JupyterLab,
+        # in a notebook executed without a browser, and on the static website.
+        self.plot = w.Image(format="png", layout=w.Layout(max_width="900px"))
         for control in (self.lambda_coord, self.lambda_noobj):
             control.observe(self._update, names="value")
         super().__init__([w.HBox([self.lambda_coord, self.lambda_noobj]), self.summary, self.plot])
@@ -310,11 +319,11 @@ class LambdaExplorer(w.VBox):
             f'in the no-object term; total loss <span data-term="total">{view.terms["total"]:.4f}</span>, '
             f'gradient norm <span data-grad-norm="total">{view.grad_norms["total"]:.4f}</span></div>'
         )
-        with self.plot:
-            self.plot.clear_output(wait=True)
-            figure = lambda_figure(self.paper, view)
-            display(figure)
-            plt.close(figure)
+        figure = lambda_figure(self.paper, view)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=80)
+        plt.close(figure)
+        self.plot.value = buffer.getvalue()
 
 
 def lambda_figure(paper: playground.LambdaExplorerView, yours: playground.LambdaExplorerView):
