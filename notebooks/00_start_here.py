@@ -28,7 +28,7 @@
 # mean where a sum belongs, a target of 1 where the paper says IoU. The course starts from a
 # popular article that writes the loss three ways, each with such a flaw, and builds the paper's
 # loss from scratch instead: term by term, with the equation first, then the code, then a test
-# and a picture. By lesson 05 you will diagnose the article's versions yourself.
+# and a picture. By [lesson 05](05_what_goes_wrong.ipynb) you will diagnose the article's versions yourself.
 
 # %%
 import matplotlib.pyplot as plt
@@ -59,7 +59,7 @@ _ = torch.manual_seed(0)
 # $$\text{pred} \in \mathbb{R}^{N \times S \times S \times (B \cdot 5 + C)} = \mathbb{R}^{N \times 7 \times 7 \times 30}.$$
 #
 # The targets use the same grid, with one object per cell: `[N, S, S, 5 + C]`, per cell
-# $(x, y, w, h, \text{obj}, \text{one-hot class})$ (lesson `02_grid_and_targets.ipynb`).
+# $(x, y, w, h, \text{obj}, \text{one-hot class})$ ([lesson 02](02_grid_and_targets.ipynb)).
 
 # %% [markdown]
 # ## 2 · The output tensor, drawn
@@ -116,7 +116,7 @@ plt.show()
 
 # %% [markdown]
 # Each predictor guesses a box in the cell (dashed). During training the one whose box overlaps the
-# object best becomes **responsible** for it (lesson `03_yolov1_loss.ipynb`); the other learns to say
+# object best becomes **responsible** for it ([lesson 03](03_yolov1_loss.ipynb)); the other learns to say
 # "no object". Channels 4 and 9 are the two confidences; channels 10 to 29 are the class scores.
 
 # %% [markdown]
@@ -171,20 +171,24 @@ print(f"entry {entry}: box {[round(v, 3) for v in by_hand.tolist()]}, score {sco
 #
 # **Order and time.** The lessons build on each other: take them in order. Budget about seven
 # hours in all for a first pass, with the exercises; the map below gives a time per lesson.
-# Lessons 01 to 03 are the core: after them you can write the YOLOv1 loss from its equation.
-# Lesson 05 is the payoff of the course's starting question; 06 to 08 put the loss to work and look
-# beyond YOLOv1.
+# Lessons [01](01_boxes_and_iou.ipynb) to [03](03_yolov1_loss.ipynb) are the core: after them
+# you can write the YOLOv1 loss from its equation. [Lesson 04](04_gradients_and_lambda.ipynb)
+# shows what each term's gradient asks of the network, and
+# [lesson 05](05_what_goes_wrong.ipynb) is the payoff of the course's starting question.
+# Lessons [06](06_training_a_tiny_yolo.ipynb) to [08](08_beyond_v1.ipynb) put the loss to work
+# and look beyond YOLOv1.
 #
 # **How to read a lesson.** Run the cells top to bottom (*Run → Run All Cells* to catch up). Each
 # lesson writes a function inline, checks it against the package with `torch.testing.assert_close`,
 # and from then on uses the package, whose code lives in `yolo_lesson/` and is short enough to read.
 # The exercises end each lesson: try them before you open the solution cells.
 #
-# **The interactive views need a live kernel.** Some lessons have widgets (sliders, draggable
-# boxes) that recompute the loss as you move them. They run Python on every change, so they work
-# in JupyterLab with a running kernel. On the course website, and in a notebook viewer, you see the
-# lesson with its saved outputs and figures, but a widget cannot respond there: open the notebook
-# in JupyterLab to play.
+# **The interactive views need a live kernel.** Lessons [01](01_boxes_and_iou.ipynb) and
+# [04](04_gradients_and_lambda.ipynb) have widgets (sliders, draggable boxes) that recompute IoU
+# and the loss as you move them, each with a still figure of the same state beside it. They run
+# Python on every change, so they work in JupyterLab with a running kernel. On the course website,
+# and in a notebook viewer, you see the lesson with its saved outputs and figures, but a widget
+# cannot respond there: open the notebook in JupyterLab to play.
 
 # %% [markdown]
 # ## 5 · Using the course in a class
@@ -207,12 +211,12 @@ print(f"entry {entry}: box {[round(v, 3) for v in by_hand.tolist()]}, score {sco
 # | [00 · Start here](00_start_here.ipynb) | read the YOLO output tensor; run the course | 15 min |
 # | [01 · Boxes and IoU](01_boxes_and_iou.ipynb) | convert box formats, compute IoU by hand and in batch, explain GIoU/DIoU/CIoU | 45 min |
 # | [02 · The grid and the targets](02_grid_and_targets.ipynb) | encode ground truth on the grid; see responsibility and collisions | 45 min |
-# | [03 · The YOLOv1 loss](03_yolov1_loss.ipynb) | derive and implement every term; check it against the package | 75 min |
-# | [04 · Gradients and λ](04_gradients_and_lambda.ipynb) | see which term pushes which number, and why λ_noobj exists | 45 min |
-# | [05 · What goes wrong](05_what_goes_wrong.ipynb) | diagnose the article's three versions: NaN, dead gradients, wrong masks | 60 min |
-# | [06 · Training a tiny YOLO](06_training_a_tiny_yolo.ipynb) | train on synthetic shapes; read per-term curves; compare losses | 45 min |
-# | [07 · Predictions to detections](07_predictions_to_detections.ipynb) | decode, NMS, precision–recall, mAP | 45 min |
-# | [08 · Beyond v1](08_beyond_v1.ipynb) | anchors, BCE objectness, IoU-family box losses, focal loss, a look at v8 | 45 min |
+# | [03 · The YOLOv1 loss, term by term](03_yolov1_loss.ipynb) | derive and implement every term; check it against the package | 75 min |
+# | [04 · Gradients and λ: who pushes what](04_gradients_and_lambda.ipynb) | see which term pushes which number, and why λ_noobj exists | 45 min |
+# | [05 · What goes wrong: the article's three losses, diagnosed](05_what_goes_wrong.ipynb) | diagnose the article's three versions: NaN, dead gradients, wrong masks, drifting λs | 60 min |
+# | [06 · Training a tiny YOLO](06_training_a_tiny_yolo.ipynb) | train on synthetic shapes; read per-term curves; compare losses by mAP | 45 min |
+# | [07 · From predictions to detections: NMS, precision–recall and mAP](07_predictions_to_detections.ipynb) | decode, NMS, precision–recall, mAP | 45 min |
+# | [08 · Beyond v1: what later YOLOs changed in the loss](08_beyond_v1.ipynb) | anchors, BCE objectness, IoU-family box losses, focal loss, a look at v8 | 45 min |
 
 # %% [markdown]
 # ## Summary

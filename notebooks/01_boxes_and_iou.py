@@ -20,14 +20,14 @@
 # - compute the intersection over union (IoU) of two boxes by hand, then for whole batches
 #   with broadcasting, elementwise (`iou`) and pairwise (`box_iou`);
 # - explain what GIoU, DIoU and CIoU add to IoU and which failure of IoU each one repairs;
-# - recognise degenerate boxes (zero area, inverted corners) and explain why the IoU family must
+# - recognize degenerate boxes (zero area, inverted corners) and explain why the IoU family must
 #   guard its divisions.
 #
 # **Why this comes first.** A detector's output is a list of boxes, and almost every part of a
 # YOLO loss asks one question about them: *how well does this predicted box cover that object?*
 # YOLOv1 uses the answer to pick which of a cell's predictors is responsible for an object, and
-# as the target of that predictor's confidence (lesson `03_yolov1_loss.ipynb`). Later YOLOs put
-# it straight into the box loss as `1 - IoU` or one of its cousins (`08_beyond_v1.ipynb`).
+# as the target of that predictor's confidence ([lesson 03](03_yolov1_loss.ipynb)). Later YOLOs put
+# it straight into the box loss as `1 - IoU` or one of its cousins ([lesson 08](08_beyond_v1.ipynb)).
 # So before the loss, we need boxes and IoU, and we need to know where IoU breaks.
 
 # %%
@@ -119,7 +119,7 @@ print("our conversions match yolo_lesson.boxes")
 # - **The centre decides who is responsible.** YOLOv1 cuts the image into an $S \times S$ grid
 #   and hands each object to the cell that holds its centre. With `cxcywh` the centre is right
 #   there; the cell even predicts it as a small offset inside itself
-#   (lesson `02_grid_and_targets.ipynb`).
+#   ([lesson 02](02_grid_and_targets.ipynb)).
 # - **No ordering constraint.** A network that outputs corners can output $x_2 < x_1$, an
 #   inverted box. With a centre and a size, any output whose size is kept non-negative (later
 #   YOLOs pass it through an exponential or a sigmoid) is a real box.
@@ -565,17 +565,18 @@ from yolo_lesson.widgets import LOSS_COLORS, IoUPlayground
 IoUPlayground()
 
 # %%
+NAMES = {"iou": "IoU", "giou": "GIoU", "diou": "DIoU", "ciou": "CIoU"}
 target_box, pred_box = (0.10, 0.15, 0.40, 0.45), (0.55, 0.50, 0.85, 0.80)
 pull = iou_playground(target_box, pred_box)
 ax = image_axes(size=4.5, title="disjoint boxes: where each loss moves the prediction")
 draw_boxes(ax, torch.tensor([target_box, pred_box]), color=[PALETTE[2], PALETTE[0]], labels=["target", "prediction"])
 for name, arrow in pull.arrows.items():
     draw_arrows(ax, [arrow], LOSS_COLORS[name])
-    ax.plot([], [], color=LOSS_COLORS[name], label=f"{name.upper()} loss {pull.losses[name]:.2f}")
+    ax.plot([], [], color=LOSS_COLORS[name], label=f"{NAMES[name]} loss {pull.losses[name]:.2f}")
 ax.legend(loc="lower left", fontsize=8)
 plt.show()
 for name in ("iou", "giou"):  # ∂loss/∂(x1, y1, x2, y2) of the prediction; + 0.0 turns -0.0 into 0.0
-    print(f"{name.upper():>4} loss gradient:", [round(g, 3) + 0.0 for g in pull.grads[name]])
+    print(f"{NAMES[name]:>4} loss gradient:", [round(g, 3) + 0.0 for g in pull.grads[name]])
 
 # %% [markdown]
 # ## 6 · Degenerate boxes, and why the package guards its divisions
@@ -652,7 +653,7 @@ assert (ciou(a, b) <= diou(a, b)).all()
 # Z. Zheng, P. Wang, W. Liu, J. Li, R. Ye, D. Ren, "Distance-IoU Loss: Faster and Better
 # Learning for Bounding Box Regression", AAAI 2020.
 #
-# Next: `02_grid_and_targets.ipynb` puts these boxes on the YOLO grid.
+# Next: [lesson 02](02_grid_and_targets.ipynb) puts these boxes on the YOLO grid.
 
 # %% [markdown]
 # ## Exercises
@@ -660,7 +661,7 @@ assert (ciou(a, b) <= diou(a, b)).all()
 # Each exercise has a cell for your code; where a checker follows, it runs your function on hidden
 # cases and, if one fails, shows that case, the expected and the received value, and a hint.
 #
-# **1. IoU by hand, then from memory.** Take $A = (0, 0, 4, 2)$ and $B = (2, 1, 5, 4)$ in pixels.
+# **Exercise 1 — IoU by hand, then from memory.** Take $A = (0, 0, 4, 2)$ and $B = (2, 1, 5, 4)$ in pixels.
 # Work out the intersection box, its area, the two areas, the union and the IoU as a fraction, on
 # paper first. Then, without scrolling up, write `my_iou(a, b)` for elementwise `xyxy` boxes
 # `[..., 4]` (with the guard of section 6), check your fraction with it, and run the checker.
@@ -692,7 +693,7 @@ from yolo_lesson import check
 check.iou(my_iou)
 
 # %% [markdown]
-# **2. Pairwise IoU via broadcasting.** Write `pairwise_iou(boxes1, boxes2)` for `[N, 4]` and
+# **Exercise 2 — pairwise IoU via broadcasting.** Write `pairwise_iou(boxes1, boxes2)` for `[N, 4]` and
 # `[M, 4]` boxes returning `[N, M]`, *without* calling `iou` or `box_iou`: insert the right
 # `None` dimensions, then follow the steps of section 3. Compare with `box_iou` on random boxes.
 
@@ -717,7 +718,7 @@ print("pairwise_iou matches box_iou")
 ### END SOLUTION
 
 # %% [markdown]
-# **3. Same IoU, different GIoU.** Find a ground-truth box and two predictions with *equal* IoU
+# **Exercise 3 — same IoU, different GIoU.** Find a ground-truth box and two predictions with *equal* IoU
 # but *different* GIoU, and say in one sentence which prediction a GIoU loss prefers and why.
 # (Hint: section 5a. Can you also find a pair where the IoU is not 0?)
 
@@ -739,7 +740,7 @@ print(f"disjoint: GIoU {giou(near, truth_box):.3f} vs {giou(far, truth_box):.3f}
 ### END SOLUTION
 
 # %% [markdown]
-# **4. CIoU's α.** For the wide prediction of section 5c, compute $v$, $\alpha$ and the CIoU by
+# **Exercise 4 — CIoU's α.** For the wide prediction of section 5c, compute $v$, $\alpha$ and the CIoU by
 # hand from the formulas (use `math.atan`), and check against `ciou`. Then move the wide box
 # down by 0.1 so that its IoU falls: does $\alpha$ go up or down, and why is that a sensible choice?
 

@@ -22,7 +22,7 @@
 # - tell which of a cell's B predictors is *responsible* for its object, and turn a prediction tensor into boxes and scores.
 #
 # **Why this matters.** A loss compares two tensors, so before we can write the YOLO loss
-# (lesson `03_yolov1_loss.ipynb`) we must know exactly what the network predicts and what we
+# ([lesson 03](03_yolov1_loss.ipynb)) we must know exactly what the network predicts and what we
 # compare it with. The article this course starts from gives the prediction and the target the
 # *same* shape, `(batch, grid, grid, classes + 5)`: one box per cell. The YOLOv1 paper predicts
 # **B = 2** boxes per cell against **one** target box, and that mismatch is where the idea of a
@@ -313,7 +313,7 @@ plt.show()
 # meaning. Other implementations choose differently (the larger box, or the last one written,
 # which is what a plain `target[row, col] = ...` loop without the check does). None of them
 # fixes the real problem: one cell, one object. Later YOLO versions add anchors (several target
-# slots per cell, lesson `08_beyond_v1`), which is largely a cure for this.
+# slots per cell, [lesson 08](08_beyond_v1.ipynb)), which is largely a cure for this.
 #
 # **How often does it happen?** Drop K object centres uniformly at random on the image and
 # count how many are lost. With $M = S^2$ cells, the expected number of occupied cells is
@@ -369,7 +369,7 @@ plt.show()
 #
 # The target has one box per cell; the prediction has B = 2. Which of the two should learn the
 # object? YOLOv1's answer: the one whose predicted box currently **overlaps the object best**,
-# measured by IoU in image coordinates (lesson `01_boxes_and_iou.ipynb`):
+# measured by IoU in image coordinates ([lesson 01](01_boxes_and_iou.ipynb)):
 #
 # $$\text{responsible}(b) = \big[\, b = \arg\max_{b'} \operatorname{IoU}(\hat{\text{box}}_{b'}, \text{box}) \,\big].$$
 #
@@ -413,7 +413,7 @@ plt.show()
 # Both guesses sit in the dog's cell (their centres are in cell `[2, 3]`), but predictor 1's box
 # overlaps the dog much better, so it is trained towards the dog while predictor 0 is trained
 # towards "no object". Over training this makes the B predictors specialize (one for tall
-# shapes, one for wide ones, say). Lesson `03_yolov1_loss.ipynb` builds every loss term on this
+# shapes, one for wide ones, say). [Lesson 03](03_yolov1_loss.ipynb) builds every loss term on this
 # mask.
 
 # %% [markdown]
@@ -466,7 +466,7 @@ plt.show()
 # %% [markdown]
 # The dashed predictions sit on the thick targets, shifted by the noise we added. A real
 # network's output is messier: several cells fire on one object, so duplicate boxes must be
-# removed by non-maximum suppression (lesson `07_predictions_to_detections`).
+# removed by non-maximum suppression ([lesson 07](07_predictions_to_detections.ipynb)).
 
 # %% [markdown]
 # ## Summary
@@ -482,8 +482,11 @@ plt.show()
 #   are dropped (`assign_cells(...).dropped`). With S = 7 and ten random objects about 9 % are lost;
 #   a finer grid loses fewer.
 # - Of a cell's B predictors, the one whose box has the highest IoU with the object is responsible
-#   for it (`yolo_lesson.loss.responsibility`); the loss in lesson 03 is built on that mask.
+#   for it (`yolo_lesson.loss.responsibility`); the loss in [lesson 03](03_yolov1_loss.ipynb) is built on that mask.
 # - `decode_predictions` turns every predictor into an image box with score = conf × best class score.
+#
+# Next: [lesson 03](03_yolov1_loss.ipynb) builds the YOLOv1 loss on these two tensors and on the
+# responsibility mask.
 
 # %% [markdown]
 # ## Exercises

@@ -65,7 +65,7 @@ _ = torch.manual_seed(0)
 #
 # - $x_{ij}, y_{ij}, w_{ij}, h_{ij}, C_{ij}$: box and confidence of predictor $j$ in cell $i$
 #   ($x, y$ the centre's offset inside the cell, $w, h$ relative to the image, as in lesson
-#   `02_grid_and_targets.ipynb`); $p_i(c)$: the cell's score for class $c$ (shared by its B boxes);
+#   [lesson 02](02_grid_and_targets.ipynb)); $p_i(c)$: the cell's score for class $c$ (shared by its B boxes);
 # - $\hat{x}_i, \hat{y}_i, \hat{w}_i, \hat{h}_i$: the object of cell $i$; $\hat{p}_i$ its one-hot class;
 #   $\hat{C}_{ij}$: the IoU of predictor $j$'s box with that object.
 #
@@ -79,7 +79,7 @@ _ = torch.manual_seed(0)
 #
 # The paper sums over the grid; a batch of N images is summed and divided by N. The weights are
 # $\lambda_\text{coord} = 5$ and $\lambda_\text{noobj} = 0.5$, with S = 7, B = 2, C = 20. We group the
-# five lines into four named terms, the fields of `yolo_lesson.loss.LossTerms`: **box** (lines 1–2),
+# five sums into four named terms, the fields of `yolo_lesson.loss.LossTerms`: **box** (lines 1–2),
 # **obj** and **noobj** (line 3), **cls** (line 4).
 
 # %% [markdown]
@@ -132,7 +132,7 @@ print(tuple(pred_boxes.shape), tuple(conf.shape), tuple(scores.shape))
 # currently overlaps the object best is responsible and is the only one trained towards it. Over
 # training this makes the predictors specialize (one drifts towards tall shapes, another towards
 # wide ones). The IoU compares boxes, so both must be in **one** coordinate frame: we convert the
-# cell offsets to image coordinates with `cells_to_image` (lesson 02) and use `iou` (lesson 01):
+# cell offsets to image coordinates with `cells_to_image` ([lesson 02](02_grid_and_targets.ipynb)) and use `iou` ([lesson 01](01_boxes_and_iou.ipynb)):
 #
 # $$\mathbb{1}_{ij}^\text{obj} = \mathbb{1}_{i}^\text{obj} \cdot \big[\, j = \arg\max_{j'} \operatorname{IoU}(\text{box}_{ij'}, \widehat{\text{box}}_i) \,\big]
 # \qquad \text{(the first } j \text{ on a tie).}$$
@@ -189,7 +189,7 @@ plt.show()
 # image with S = 7) is read as a shift of 0.3 image widths. Take an object of size 0.5 × 0.5 and two
 # guesses: predictor 0 has the right size but its centre is 0.3 cell to the right; predictor 1 has
 # the right centre but is too narrow (0.35 wide). `article_iou` is the mixed-frame IoU that the
-# article's third version implies (lesson `05_what_goes_wrong.ipynb`):
+# article's third version implies ([lesson 05](05_what_goes_wrong.ipynb)):
 
 # %%
 def cell_33_to_image(b, S=7):
@@ -245,7 +245,7 @@ plt.show()
 # %% [markdown]
 # With the root, the 0.05 error costs about 0.0051 on the 0.1-wide box and 0.00076 on the 0.8-wide
 # one: almost seven times more where it matters more. (The root only softens the imbalance; later
-# YOLOs replaced it by IoU-based box losses, lesson `08_beyond_v1.ipynb`.)
+# YOLOs replaced it by IoU-based box losses, [lesson 08](08_beyond_v1.ipynb).)
 #
 # **A negative width.** Nothing stops a network from outputting $w = -0.2$, especially early in
 # training. A plain `torch.sqrt` then returns NaN, one NaN turns the whole loss into NaN, and at
@@ -387,7 +387,7 @@ print("gradient on the confidences of the responsible predictors:",
 # Many implementations use **target 1** instead of the IoU (option `conf_target="one"`): simpler,
 # and at test time a confidence near 1 for every detected object. The price: the confidence no longer
 # ranks boxes by how well they fit, which the paper relies on when it multiplies confidence by
-# class score to rank detections (lesson `07_predictions_to_detections.ipynb`).
+# class score to rank detections ([lesson 07](07_predictions_to_detections.ipynb)).
 
 # %%
 def my_obj_term(pred, target, B, conf_target="iou"):
@@ -448,7 +448,7 @@ for scope in ("not_responsible", "empty_cells"):
 # YOLOv1 predicts one class distribution per **cell**, not per box, so the class term has no $j$: it
 # is a squared error between the C scores and the one-hot class, in cells that hold an object.
 # (Squared error on class scores is a YOLOv1 choice; later versions use cross-entropy,
-# lesson `08_beyond_v1.ipynb`.)
+# [lesson 08](08_beyond_v1.ipynb).)
 #
 # $$\text{cls} = \frac{1}{N} \sum_{n,i} \mathbb{1}_{i}^\text{obj} \sum_{c=1}^{C} \big( p_i(c) - \hat{p}_i(c) \big)^2$$
 
@@ -603,7 +603,7 @@ ax.set_xticks(positions, names)
 ax.set_ylabel("term value (per image)")
 ax.set_title(f"Loss terms on {total_count} predictors, {responsible_count} of them responsible")
 ax.legend(loc="upper left")
-ax.margins(y=0.12)
+ax.margins(y=0.3)  # room for the legend above the bars
 plt.show()
 
 # %% [markdown]
@@ -615,13 +615,13 @@ plt.show()
 # carried by only a few predictors, so that localization is learned at all.
 #
 # Even weighted, the no-object term is still the largest here: this is a snapshot of an untrained
-# network, and the term shrinks fast once the empty cells learn to say 0 (lesson
-# `06_training_a_tiny_yolo.ipynb` plots every term over training). The class term is large only
+# network, and the term shrinks fast once the empty cells learn to say 0
+# ([lesson 06](06_training_a_tiny_yolo.ipynb) plots every term over training). The class term is large only
 # because this fake network spreads random scores over 20 classes; the paper does not weight it.
 #
-# **Next.** Lesson `04_gradients_and_lambda.ipynb` follows the gradient of each term: which number
-# each one pushes, how hard, and what changes when you move the λs. Lesson
-# `05_what_goes_wrong.ipynb` takes the article's three loss versions apart against the loss built
+# **Next.** [Lesson 04](04_gradients_and_lambda.ipynb) follows the gradient of each term: which number
+# each one pushes, how hard, and what changes when you move the λs.
+# [Lesson 05](05_what_goes_wrong.ipynb) takes the article's three loss versions apart against the loss built
 # here: the NaNs, the dead gradients and the wrong masks.
 
 # %% [markdown]

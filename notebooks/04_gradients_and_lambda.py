@@ -24,7 +24,7 @@
 #
 # **Why this matters.** A network never sees the loss, only its gradient: the loss is a number,
 # the gradient is the instruction "move this output up, that one down, by this much". Two losses
-# with the same value can give very different instructions. In lesson 03 we built the loss term
+# with the same value can give very different instructions. In [lesson 03](03_yolov1_loss.ipynb) we built the loss term
 # by term; here we look at what each term *says* to the network, and at the two λ weights that
 # decide who gets heard.
 #
@@ -46,9 +46,10 @@ _ = torch.manual_seed(0)
 # ## 1 · The gradient of each term, by hand
 #
 # Take one object cell with B predictors, the responsible one $r$, its predicted box
-# $(x, y, w, h)$, its confidence $\hat C_r$ and the cell's class scores $p_c$. With the batch size
+# $(x, y, w, h)$, its confidence $C_r$ and the cell's class scores $p_c$; as in
+# [lesson 03](03_yolov1_loss.ipynb), hats mark the targets. With the batch size
 # $N$ (here 1) and $\mathrm{IoU}_r$ treated as a constant (it is detached), the four terms of
-# lesson 03 differentiate to
+# [lesson 03](03_yolov1_loss.ipynb) differentiate to
 #
 # $$
 # \frac{\partial L}{\partial x} = \frac{2\lambda_\text{coord}}{N}(x - \hat x), \qquad
@@ -88,7 +89,8 @@ def hand_gradients(pred_box, truth_box, conf, iou_r, scores, label, S, lambda_co
 
 
 # %% [markdown]
-# One object, two predictors; predictor 1 overlaps the object much better.
+# One object, two predictors; predictor 1 overlaps the object much better. (This lesson numbers
+# the predictors 1 and 2, as the widgets do; in the tensor they are blocks $b = 0$ and $b = 1$.)
 
 # %%
 truth = (0.30, 0.28, 0.62, 0.72)
@@ -286,11 +288,15 @@ plt.show()
 # - The widgets compute everything with the package's loss and autograd: what you see is what
 #   training would do.
 #
+# Next: [lesson 05](05_what_goes_wrong.ipynb) turns these tools on the article's three loss versions.
+
+# %% [markdown]
 # ## Exercises
 #
-# **1.** Write the gradient of the width term with respect to $w$ when the package's *signed*
-# square root $s(w) = w / \sqrt{|w| + \varepsilon}$ is used, and check it with autograd at
-# $w = -0.01$ (a negative width a network can output): is it finite, and which way does it push?
+# **Exercise 1 — the signed root's gradient.** Write the gradient of the width term with respect
+# to $w$ when the package's *signed* square root $s(w) = w / \sqrt{|w| + \varepsilon}$ is used,
+# and check it with autograd at $w = -0.01$ (a negative width a network can output): is it
+# finite, and which way does it push?
 
 # %% tags=["solution"]
 def signed_sqrt_width_grad(w, w_true, eps=1e-6):
@@ -312,9 +318,10 @@ assert float(auto) < 0  # negative gradient: descent increases w, back towards p
 ### END SOLUTION
 
 # %% [markdown]
-# **2.** In the box playground, drag predictor 2 until it becomes responsible. Before you do,
-# predict which gradients become zero and which become non-zero; then check with
-# `playground.box_playground` by calling it with predictor 2 placed on the object.
+# **Exercise 2 — a new responsible predictor.** In the box playground, drag predictor 2 until it
+# becomes responsible. Before you do, predict which gradients become zero and which become
+# non-zero; then check with `playground.box_playground` by calling it with predictor 2 placed on
+# the object.
 
 # %% tags=["solution"]
 ### BEGIN SOLUTION
@@ -326,9 +333,9 @@ assert any(moved.grads[1][k] != 0 for k in "xywh")
 ### END SOLUTION
 
 # %% [markdown]
-# **3.** Find the λ_noobj at which the no-object term's gradient norm equals the box term's on
-# the batch above (λ_coord = 5). The gradient norm is linear in λ_noobj, so one measurement is
-# enough.
+# **Exercise 3 — balancing the gradients.** Find the λ_noobj at which the no-object term's
+# gradient norm equals the box term's on the batch above (λ_coord = 5). The gradient norm is
+# linear in λ_noobj, so one measurement is enough.
 
 # %% tags=["solution"]
 ### BEGIN SOLUTION

@@ -31,7 +31,7 @@
 # *something*, which is exactly what makes its mistakes dangerous: a loss is never checked by a
 # compiler, only by what the network ends up learning. The package keeps the article's three
 # versions as exhibits in `yolo_lesson.article_losses`, flaws included. In this lesson we run them
-# side by side with the paper's loss (lesson `03_yolov1_loss.ipynb`) on the same seeded batches and
+# side by side with the paper's loss ([lesson 03](03_yolov1_loss.ipynb)) on the same seeded batches and
 # turn every flaw into a number or a picture. The article also gets several things right, and we
 # say where.
 
@@ -64,7 +64,7 @@ _ = torch.manual_seed(0)
 #
 # The batches come from two seeded helpers: `make_target` places one to four random objects in
 # each image (or none, with `max_objects=0`), and `outputs` plays an **untrained network**: a
-# freshly initialised linear layer applied to random features. Its raw outputs are real numbers
+# freshly initialized linear layer applied to random features. Its raw outputs are real numbers
 # of either sign, as a network's last layer gives before any squashing.
 
 # %%
@@ -389,8 +389,8 @@ plt.show()
 # and its gradient drops to exactly 0, while the logits form keeps growing linearly with slope 1.
 #
 # **What the article gets right.** Scoring each class with its own binary cross-entropy is a sound
-# choice; YOLOv3 and its successors do it (lesson `08_beyond_v1.ipynb`). YOLOv1 itself uses squared
-# error on the class scores (lesson `03_yolov1_loss.ipynb`), so for the paper's loss this flaw does
+# choice; YOLOv3 and its successors do it ([lesson 08](08_beyond_v1.ipynb)). YOLOv1 itself uses squared
+# error on the class scores ([lesson 03](03_yolov1_loss.ipynb)), so for the paper's loss this flaw does
 # not arise. **The fix**: feed raw scores to `F.binary_cross_entropy_with_logits`, or stay with the
 # paper's squared error.
 
@@ -507,8 +507,8 @@ plt.show()
 # %% [markdown]
 # With raw outputs the gate opens **nowhere**; with sigmoid outputs it opens for under one object
 # cell in a hundred, and most batches have no positive at all, so version 3 is NaN on them
-# (section 2's 0/0, now on *ordinary* batches). The gate also lets the mixed-frame IoU of lesson
-# `03_yolov1_loss.ipynb` decide: `x, y` are in cell units and `w, h` in image units, so the two
+# (section 2's 0/0, now on *ordinary* batches). The gate also lets the mixed-frame IoU of
+# [lesson 03](03_yolov1_loss.ipynb) decide: `x, y` are in cell units and `w, h` in image units, so the two
 # histograms disagree, and the mixed one sits lower.
 #
 # Suppose we patch the NaN away with `masked_mean` from section 2. The loss is then finite, but
@@ -541,7 +541,7 @@ print(f"object cells whose box gets a gradient: {trained} of {total_cells}")
 # reaches 0.5. A gate on the prediction's own quality cannot be what teaches that quality.
 #
 # **What the article gets right.** The IoU *does* belong in a YOLO loss: YOLOv1 uses it to pick the
-# responsible one of a cell's B predictors and as the target of its confidence (lesson 03), and
+# responsible one of a cell's B predictors and as the target of its confidence ([lesson 03](03_yolov1_loss.ipynb)), and
 # YOLOv3 uses "predicted IoU > 0.5" to *ignore* the no-object loss of good but non-best boxes.
 # What must not depend on the prediction is **which objects exist**. **The fix**: positives come
 # from the target's object indicator, and IoU (in image coordinates) only chooses among the B
@@ -639,14 +639,14 @@ plt.show()
 # no λ at all and weighs empty and object cells alike, whatever the count.
 #
 # A mean also ties each object's weight to its neighbours: with K objects, each gets $1/K$ of the
-# object term, so an object in a crowded image learns K times more slowly (lesson 03, section 8).
+# object term, so an object in a crowded image learns K times more slowly ([lesson 03](03_yolov1_loss.ipynb), section 8).
 # One subtlety keeps this honest: a **single** mean over the whole tensor, the same divisor for
 # every term, would only rescale the loss, like a smaller learning rate. It is the per-term divisors
 # that change the balance.
 #
 # **What the article gets right.** "λ_coord is often set higher than the others" and "λ_noobj is
 # usually kept low" are the paper's choices (5 and 0.5) and the right direction: many empty cells
-# would otherwise drown the few responsible ones (lesson `04_gradients_and_lambda.ipynb`). **The
+# would otherwise drown the few responsible ones ([lesson 04](04_gradients_and_lambda.ipynb)). **The
 # fix**: sum every term over the grid and divide by N, so that a λ is a fixed exchange rate between
 # errors.
 
@@ -661,13 +661,13 @@ plt.show()
 # | v3 | positives from IoU(pred, target) > 0.5 | no positives at initialization: NaN, no learning signal | positives from the target; IoU picks among B predictors, in image coordinates |
 # | v1, v2, v3 | one mean per term | λ's meaning drifts with the number of objects | sum over the grid / N |
 #
-# Smaller slips, each treated in lesson `03_yolov1_loss.ipynb`: the confidence target is 1 instead of
+# Smaller slips, each treated in [lesson 03](03_yolov1_loss.ipynb): the confidence target is 1 instead of
 # the IoU; $w, h$ are compared without the square roots; the IoU of version 3 mixes cell and image
 # coordinates.
 
 # %% [markdown]
-# **Next.** Lesson `06_training_a_tiny_yolo.ipynb` trains a small network with the paper's loss on
-# synthetic shapes and follows each term over training; lesson `08_beyond_v1.ipynb` shows how later
+# **Next.** [Lesson 06](06_training_a_tiny_yolo.ipynb) trains a small network with the paper's loss on
+# synthetic shapes and follows each term over training; [lesson 08](08_beyond_v1.ipynb) shows how later
 # YOLOs replaced squared errors with BCE on logits and IoU-family box losses.
 
 # %% [markdown]

@@ -21,11 +21,12 @@
 # - write a training loop, then use the package's one, and read its per-term loss curves;
 # - measure a detector with mAP@0.5 on held-out images and compare three losses on the same budget.
 #
-# **Why this matters.** Lessons 03–05 judged losses on hand-made tensors. The question that
-# matters in the end is simpler: *does a network trained with this loss find the objects?* Here we
-# answer it. A detector that trains in well under a minute on a laptop CPU is enough to see the
-# paper's loss work, and to see the article's versions fall short for the reasons lesson
-# `05_what_goes_wrong.ipynb` found by reading them.
+# **Why this matters.** Lessons [03](03_yolov1_loss.ipynb) to [05](05_what_goes_wrong.ipynb)
+# judged losses on hand-made tensors. The question that matters in the end is simpler: *does a
+# network trained with this loss find the objects?* Here we answer it. A detector that trains in
+# well under a minute on a laptop CPU is enough to see the paper's loss work, and to see the
+# article's versions fall short for the reasons [lesson 05](05_what_goes_wrong.ipynb) found by
+# reading them.
 
 # %%
 import matplotlib.pyplot as plt
@@ -92,10 +93,10 @@ plt.show()
 
 # %% [markdown]
 # Shapes never overlap and always lie inside the image; two centres can still share a cell, and
-# then the grid keeps the first object only (lesson `02_grid_and_targets.ipynb`).
+# then the grid keeps the first object only ([lesson 02](02_grid_and_targets.ipynb)).
 #
 # A `DataLoader` batches the items with `YoloCollate`, which stacks the images and encodes the
-# grid target with `encode_batch` from lesson 02. It also passes the raw boxes and labels along:
+# grid target with `encode_batch` from [lesson 02](02_grid_and_targets.ipynb). It also passes the raw boxes and labels along:
 # mAP must count *every* object, including one the grid had to drop. We draw the 1500 training
 # images once and keep them in a list, so the three trainings below don't draw them again.
 
@@ -126,7 +127,7 @@ print(f"{objects} objects in this batch, {int(batch.target[..., 4].sum())} of th
 # $$
 #
 # The paper's network had a linear last layer and had to *learn* these ranges. With the
-# activations a width is never negative (no NaN in $\sqrt{w}$, lesson 03), a centre never leaves
+# activations a width is never negative (no NaN in $\sqrt{w}$, [lesson 03](03_yolov1_loss.ipynb)), a centre never leaves
 # its cell, and from the first step the outputs are valid boxes and probabilities.
 
 # %%
@@ -246,7 +247,7 @@ plt.show()
 # %% [markdown]
 # ## 5 · Does it find the shapes? mAP on held-out images
 #
-# A detector is measured on images it never trained on. Lesson `07_predictions_to_detections.ipynb`
+# A detector is measured on images it never trained on. [Lesson 07](07_predictions_to_detections.ipynb)
 # builds the pieces; here we use them: decode the output into scored boxes (score = confidence ×
 # best class probability), remove duplicates with non-maximum suppression, and compute the
 # **mean average precision at IoU 0.5**: per class, rank the detections by score, count one as
@@ -290,10 +291,10 @@ plt.show()
 # %% [markdown]
 # ## 6 · The same budget for the article's losses
 #
-# Now the article's first two versions (lesson 05), trained exactly the same way: same data and
+# Now the article's first two versions ([lesson 05](05_what_goes_wrong.ipynb)), trained exactly the same way: same data and
 # order, same steps, learning rate and initial weights. Their layout has one box per cell, so their
 # network has $B = 1$; everything else is identical. (The third version, the IoU gate, has no
-# positives at the start and gives NaN at once, as lesson 05 showed.)
+# positives at the start and gives NaN at once, as [lesson 05](05_what_goes_wrong.ipynb) showed.)
 
 # %%
 article_losses = {"article v1 (MSE)": article_loss_mse, "article v2 (SmoothL1 + BCE)": article_loss_smoothl1_bce}
@@ -370,12 +371,15 @@ plt.show()
 #   bar, the per-term history, seeding, checkpoint/resume and a clear stop on NaN.
 # - Per-term curves show *what* is being learned: "no object" first, classes next, boxes last.
 # - On the same budget the paper's loss reaches mAP@0.5 ≥ 0.7 on held-out images; the article's
-#   versions rank below it, for the reasons lesson 05 found by reading their code.
+#   versions rank below it, for the reasons [lesson 05](05_what_goes_wrong.ipynb) found by reading their code.
+#
+# Next: [lesson 07](07_predictions_to_detections.ipynb) builds the decoding, NMS and mAP used here,
+# step by step.
 
 # %% [markdown]
 # ## Exercises
 #
-# **1. Interrupt and resume.** Train a fresh `TinyYolo` for 10 steps on `fixed_order` with
+# **Exercise 1 — interrupt and resume.** Train a fresh `TinyYolo` for 10 steps on `fixed_order` with
 # `checkpoint=` a file in a temporary folder; then call `train` again with `steps=20` and
 # `resume=True`. Show that its history equals that of a 20-step run in one go.
 
@@ -395,7 +399,7 @@ print("the resumed run took the same 20 steps")
 ### END SOLUTION
 
 # %% [markdown]
-# **2. An empty batch.** Make a loader of 8 images without objects
+# **Exercise 2 — an empty batch.** Make a loader of 8 images without objects
 # (`ShapesDataset(..., objects=(0, 0))`). Train one step on it with `article_loss_smoothl1_bce`
 # and catch the error: which term does it name, and why? Then show that the paper's loss trains on
 # the same batch, with only its noobj term non-zero.
@@ -415,7 +419,7 @@ print(message.split(";")[0])
 ### END SOLUTION
 
 # %% [markdown]
-# **3. Precision and recall at a threshold.** A deployed detector keeps the boxes whose score
+# **Exercise 3 — precision and recall at a threshold.** A deployed detector keeps the boxes whose score
 # passes a threshold. Write `precision_recall_at(detections, threshold)` for the paper model's
 # held-out detections: a kept detection is correct when `match_detections` (from
 # `yolo_lesson.metrics`) matches it to an object of its class in its image. Check that raising the

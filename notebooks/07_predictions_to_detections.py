@@ -22,7 +22,7 @@
 # - compute average precision with the PASCAL VOC (all-point) and COCO (101-point) interpolations,
 #   and the mean over classes, mAP.
 #
-# **Why this matters.** The loss of `03_yolov1_loss.ipynb` tells the network what to learn, but
+# **Why this matters.** The loss of [lesson 03](03_yolov1_loss.ipynb) tells the network what to learn, but
 # it is not what anyone reports. A YOLOv1 network answers with $S \cdot S \cdot B = 98$ boxes
 # per image whatever the image holds; a user wants *one* box per object, and a paper wants *one
 # number* per model. Between the two sit a few short algorithms — a score, a suppression, a
@@ -57,7 +57,7 @@ _ = torch.manual_seed(0)
 # We need ground truth and a network output, and we want to control both, so we make them up.
 # Eight images on the paper's 7 × 7 grid with B = 2 predictors per cell, and C = 3 classes.
 # Each image holds two to four objects, given as `cxcywh` boxes normalized to the image
-# (lesson `02_grid_and_targets.ipynb`); objects whose centres share a cell are dropped, since
+# ([lesson 02](02_grid_and_targets.ipynb)); objects whose centres share a cell are dropped, since
 # a YOLOv1 cell holds one object.
 
 # %%
@@ -150,7 +150,7 @@ plt.show()
 # %% [markdown]
 # ## 2 · Decoding: from cells to image boxes
 #
-# Lesson `02_grid_and_targets.ipynb` built the decoding; here is the short version. Predictor
+# [Lesson 02](02_grid_and_targets.ipynb) built the decoding; here is the short version. Predictor
 # $j$ of the cell in row $r$, column $c$ holds $(x, y, w, h, \text{conf})$ with $x, y$ the centre's
 # offset inside the cell and $w, h$ relative to the image, so its box centre is
 #
@@ -564,7 +564,7 @@ plt.show()
 # `detections_from_predictions` chains what sections 2–4 did (decode, score threshold,
 # class-aware NMS) and returns the per-image dicts `{"boxes", "scores", "labels"}` that
 # `mean_average_precision` reads — the same convention as `torchmetrics`. It is what
-# `06_training_a_tiny_yolo.ipynb` uses to evaluate a trained model.
+# [lesson 06](06_training_a_tiny_yolo.ipynb) uses to evaluate a trained model.
 
 # %%
 packaged = detections_from_predictions(pred, S, B, C, score_threshold=0.1, iou_threshold=0.5)
@@ -598,12 +598,12 @@ for name in ("voc_all", "coco101"):
 # Retrospective", IJCV 2015. T.-Y. Lin et al., "Microsoft COCO: Common Objects in Context",
 # ECCV 2014.
 #
-# Next: `08_beyond_v1.ipynb` looks at what later YOLOs changed.
+# Next: [lesson 08](08_beyond_v1.ipynb) looks at what later YOLOs changed.
 
 # %% [markdown]
 # ## Exercises
 #
-# **1. The 11-point AP of VOC 2007.** Before 2010, PASCAL VOC sampled the envelope at the 11 recall
+# **Exercise 1 — the 11-point AP of VOC 2007.** Before 2010, PASCAL VOC sampled the envelope at the 11 recall
 # levels $0, 0.1, \dots, 1$ and averaged. Write `ap_voc11(recall, precision)`, compute by hand its
 # value on the five-detection example of section 7, and check that your function gives it.
 
@@ -624,14 +624,14 @@ print(f"11-point AP = 6.2/11 = {by_hand:.4f}, all-point 17/30 = {17 / 30:.4f}, 1
 ### END SOLUTION
 
 # %% [markdown]
-# **2. Class-agnostic NMS hurts overlapping classes.** Make a rider (a tall box) on a horse (a
-# wide box) whose boxes overlap with IoU above 0.5, with different labels. Show that `nms` keeps
+# **Exercise 2 — class-agnostic NMS hurts overlapping classes.** Make a rider (a tall box) on a horse (a
+# wider box) whose boxes overlap with IoU above 0.5, with different labels. Show that `nms` keeps
 # only one of them and `batched_nms` keeps both. Then compute, on this lesson's `candidates`,
 # the mAP (IoU 0.5, COCO) with class-agnostic NMS instead of class-aware NMS, and compare.
 
 # %% tags=["solution"]
 ### BEGIN SOLUTION
-rider_horse = torch.tensor([[0.3, 0.1, 0.7, 0.9], [0.2, 0.3, 0.8, 0.9]])  # IoU 0.24 / 0.44
+rider_horse = torch.tensor([[0.3, 0.1, 0.7, 0.9], [0.2, 0.3, 0.8, 0.9]])  # IoU = 0.24 / 0.44 ≈ 0.55
 print(f"IoU(rider, horse) = {box_iou(rider_horse[:1], rider_horse[1:]).item():.3f}")
 assert box_iou(rider_horse[:1], rider_horse[1:]).item() > 0.5
 two_scores, two_labels = torch.tensor([0.9, 0.8]), torch.tensor([0, 1])
@@ -651,7 +651,7 @@ print(f"mAP@0.5: class-aware NMS {map_aware:.3f}, class-agnostic NMS {map_agnost
 ### END SOLUTION
 
 # %% [markdown]
-# **3. Why evaluate with a low score threshold?** Compute the VOC all-point mAP@0.5 of
+# **Exercise 3 — why evaluate with a low score threshold?** Compute the VOC all-point mAP@0.5 of
 # `detections_from_predictions(pred, S, B, C, score_threshold=t)` for
 # $t \in \{0.01, 0.05, 0.1, 0.2, 0.4, 0.6\}$. Check that it never increases with $t$, and explain
 # in a comment why it cannot.

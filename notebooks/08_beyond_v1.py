@@ -23,7 +23,7 @@
 # - compare a CIoU box loss with YOLOv1's coordinate term, and say what focal loss's γ and α do;
 # - read the two YOLOv8 ideas in the loss: the distribution focal loss and the task-aligned metric.
 #
-# **Why this matters.** The YOLOv1 loss of lesson `03_yolov1_loss.ipynb` is one sum of squared errors.
+# **Why this matters.** The YOLOv1 loss of [lesson 03](03_yolov1_loss.ipynb) is one sum of squared errors.
 # Every later YOLO kept its skeleton (a box term, an objectness term, a class term) and replaced
 # the pieces one by one, each time because the squared error measured the wrong thing or gave the
 # wrong gradient. Knowing *why* each piece changed is what lets you read a modern detector's loss
@@ -249,8 +249,8 @@ for value in (5.0, 17.0, 20.0, 30.0):
 # In YOLOv3 each object has **one** positive prediction: its cell, its best anchor. Every other prediction
 # is pushed towards "no object". But a neighbouring anchor or cell may already predict a box that
 # overlaps the object very well; punishing *that* box teaches the network that good boxes are
-# background, and the duplicate would be removed by non-maximum suppression (lesson
-# `07_predictions_to_detections.ipynb`) anyway. So YOLOv3 leaves out of the no-object term every
+# background, and the duplicate would be removed by non-maximum suppression
+# ([lesson 07](07_predictions_to_detections.ipynb)) anyway. So YOLOv3 leaves out of the no-object term every
 # prediction whose best IoU with any ground-truth box exceeds a threshold, 0.5 in the paper (Darknet's
 # released `yolov3.cfg` sets `ignore_thresh = .7`):
 #
@@ -310,7 +310,7 @@ plt.show()
 # + (\sqrt h - \sqrt{\hat h})^2\big]$: four independent numbers. But a detection is judged by its IoU, and
 # equal coordinate errors can mean very different IoUs: the same 0.02 shift is a near miss on a large
 # box and a disaster on a small one. YOLOv4 (Bochkovskiy et al., 2020) and YOLOv5 train the box with the
-# IoU family directly, the CIoU of Zheng et al. (2020) from lesson `01_boxes_and_iou.ipynb`:
+# IoU family directly, the CIoU of Zheng et al. (2020) from [lesson 01](01_boxes_and_iou.ipynb):
 #
 # $$
 # \mathcal{L}_\text{box} = 1 - \operatorname{CIoU} = 1 - \operatorname{IoU} + \frac{\rho^2(\text{centres})}{c^2} + \alpha v .
@@ -360,9 +360,9 @@ for width, style, v1_color in ((0.1, "-", PALETTE[3]), (0.4, "--", PALETTE[4])):
     moved = target_box.repeat(len(shifts), 1)
     moved[:, 0] += shifts                                           # [201, 4] cxcywh
     ax1.plot(shifts, [v1_coord_term(m, target_box).item() for m in moved], style, color=v1_color, lw=2, label=f"width {width}")
-    for kind, color in (("iou", PALETTE[0]), ("giou", PALETTE[2]), ("ciou", PALETTE[1])):
+    for kind, name, color in (("iou", "IoU", PALETTE[0]), ("giou", "GIoU", PALETTE[2]), ("ciou", "CIoU", PALETTE[1])):
         loss = box_loss(cxcywh_to_xyxy(moved), cxcywh_to_xyxy(target_box), kind=kind, reduction="none")
-        ax2.plot(shifts, loss, style, color=color, lw=2, label=f"1 − {kind.upper()}, width {width}")
+        ax2.plot(shifts, loss, style, color=color, lw=2, label=f"1 − {name}, width {width}")
 ax1.set(title="YOLOv1 coordinate term (λ_coord = 5): one curve", xlabel="horizontal shift (image widths)", ylabel="loss")
 ax2.set(title="IoU-family losses", xlabel="horizontal shift (image widths)", ylabel="loss")
 ax1.legend(fontsize=9)
@@ -380,7 +380,7 @@ plt.show()
 # prediction to its box's CIoU with the object, detached (it is a target: the loss must not be able to
 # lower itself by making the box worse) and clamped at 0 (CIoU can be negative; a BCE target cannot).
 # The objectness score then estimates *how good the box is*, the same idea as YOLOv1's IoU confidence
-# target (lesson 03), now learned by BCE:
+# target ([lesson 03](03_yolov1_loss.ipynb)), now learned by BCE:
 
 # %%
 def my_iou_target(pred_xyxy, true_xyxy):

@@ -2,8 +2,10 @@
 
 Derived from the one repository URL in _config.yml:
 
-* under every saved widget on a lesson page, a note that says plainly what a static page can
-  and cannot do with it, with links that open the same lesson on Binder or Colab;
+* under every saved course widget on a lesson page (the views of ``yolo_lesson.widgets``,
+  recognised by their ``yolo-`` CSS class), a note that says plainly what a static page can
+  and cannot do with it, with links that open the same lesson on Binder or Colab; a progress
+  bar needs no such note;
 * MyST substitutions for Markdown pages: ``{{ repository_url }}``, ``{{ binder_url }}``.
 
 And one repair: each script tag appears once per page (see ``_unique_scripts``).
@@ -11,14 +13,35 @@ And one repair: each script tag appears once per page (see ``_unique_scripts``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import quote
+
+import nbformat
 
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+MODEL_ID = re.compile(r'"model_id"\s*:\s*"([0-9a-f]+)"')
+
+
+def _course_widget_ids(notebook: Path) -> set[str]:
+    """Model ids of the saved views that are, or contain, a course widget (a model whose
+    ``_dom_classes`` has a ``yolo-`` class)."""
+    state = nbformat.read(notebook, as_version=4).metadata.get("widgets", {}).get(WIDGET_STATE, {})
+    models = state.get("state", {})
+
+    def is_course(model_id: str, seen: frozenset = frozenset()) -> bool:
+        state_ = models.get(model_id, {}).get("state", {})
+        if any(c.startswith("yolo-") for c in state_.get("_dom_classes", [])):
+            return True
+        children = [c.removeprefix("IPY_MODEL_") for c in state_.get("children", []) if isinstance(c, str)]
+        return any(is_course(c, seen | {model_id}) for c in children if c not in seen)
+
+    return {model_id for model_id in models if is_course(model_id)}
 
 
 def _repository(config: Config) -> tuple[str, str]:
@@ -84,8 +107,11 @@ def _mark_widgets(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     if app.builder.format != "html":
         return
     widget_outputs = []
+    source_path = Path(app.env.doc2path(docname))
+    course_ids = _course_widget_ids(source_path) if source_path.suffix == ".ipynb" else set()
     for raw in doctree.findall(nodes.raw):
-        if WIDGET_VIEW not in raw.astext():
+        text = raw.astext()
+        if WIDGET_VIEW not in text or not set(MODEL_ID.findall(text)) & course_ids:
             continue
         # Put the note after the whole output block of the cell, not inside it.
         container = raw
@@ -96,7 +122,7 @@ def _mark_widgets(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             widget_outputs.append(target)
     if not widget_outputs:
         return
-    source = Path(app.env.doc2path(docname)).relative_to(Path(app.srcdir))
+    source = source_path.relative_to(Path(app.srcdir))
     links = _launch_links(app.config, source.as_posix())
     for target in widget_outputs:
         target.parent.insert(target.parent.index(target) + 1, _live_kernel_note(links))
