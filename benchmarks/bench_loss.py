@@ -116,9 +116,10 @@ def eager_rows(options: Options) -> list[Row]:
 
 
 def compile_rows(options: Options) -> list[Row]:
-    """``torch.compile`` of the module, at the largest sizes, with all threads. Compiling
-    needs a C++ compiler; if there is none, or compiling fails, the table says so."""
-    n_threads = max(options.thread_counts)
+    """``torch.compile`` of the module, at the largest sizes, with one thread (the figures the
+    issue sets its targets at, and the steadiest on a shared machine). Compiling needs a C++
+    compiler; if there is none, or compiling fails, the table says so."""
+    n_threads = min(options.thread_counts)
     if shutil.which("g++") is None and shutil.which("c++") is None:
         return [Row(SECTION, "torch.compile(YoloV1Loss)", n_threads, None, status="FAILED",
                     note="no C++ compiler on PATH (torch.compile's CPU backend needs g++)")]
@@ -144,7 +145,7 @@ def compile_rows(options: Options) -> list[Row]:
             eager_ms = median_ms(forward_backward(eager, pred, target), options.repeats)
             floor_ms = median_ms(forward_backward(floor_fn(), pred, target), options.repeats)
             rows.append(Row(SECTION, f"YoloV1Loss eager fwd+bwd, N={n}", n_threads, eager_ms,
-                            *times_floor(eager_ms, floor_ms, "floor")))
+                            *times_floor(eager_ms, floor_ms, "floor", FLOOR_TARGET.get(n))))
             rows.append(
                 Row(SECTION, f"torch.compile(YoloV1Loss) fwd+bwd, N={n}", n_threads, compiled_ms,
                     faster(eager_ms, compiled_ms, "compiled")[0] + f" than eager; {compiled_ms / floor_ms:.1f}x floor",

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._checks import require_choice, require_float, require_nonnegative_number, require_positive_int
-from .boxes import iou
+from .boxes import _divide
 from .grid import check_pred, check_target
 
 __all__ = [
@@ -96,10 +96,14 @@ def wh_transform(wh: Tensor, mode: str = "signed_sqrt") -> Tensor:
     return wh
 
 
-# Layout. The parts of pred are taken as views in predictor-major order: each of x, y, w, h,
-# conf is a [B, N, S, S] view of pred (no copy), and each target part is [N, S, S]. A target
-# part then broadcasts over the leading B, so PyTorch's elementwise kernels loop over all N·S·S
-# cells at once; with B last (and only 2 long) most of the time would go to loop overhead.
+# Layout. pred is first split (one operation, no copy) into its box blocks and its class
+# scores, and the box blocks are taken apart into named fields in predictor-major order: each
+# of x, y, w, h, conf is a [B, N, S, S] view of pred, and each target field is [N, S, S]. Two
+# reasons, both measured. A target field broadcasts over the leading B, so PyTorch's
+# elementwise kernels loop over all N·S·S cells at once; with B last (and only 2 long), or x
+# and y stacked along a dimension of their own, most of the time would go to loop overhead.
+# And `split` and `unbind` hand the gradients of their parts back in one operation, where
+# each slice of pred would allocate a zero tensor of pred's shape for its gradient.
 # Responsibility (the public result) is returned in the documented [N, S, S, B] order.
 
 
@@ -118,39 +122,53 @@ class _Parts(NamedTuple):
 
 
 def _split(pred: Tensor, target: Tensor, B: int) -> _Parts:
-    blocks = pred[..., : B * 5].unflatten(-1, (B, 5))  # [N, S, S, B, 5]
-    x, y, w, h, conf = blocks.movedim(-2, 0).unbind(-1)  # 5 x [B, N, S, S]
+    blocks, class_scores = pred.split([B * 5, pred.shape[-1] - B * 5], dim=-1)
+    x, y, w, h, conf = blocks.unflatten(-1, (B, 5)).movedim(-2, 0).unbind(-1)  # 5 x [B, N, S, S]
     return _Parts(
-        x, y, w, h, conf,
-        class_scores=pred[..., B * 5 :],
+        x, y, w, h, conf, class_scores,
         target_xywh=target[..., :4].unbind(-1),
         obj=target[..., 4] > 0,
         one_hot=target[..., 5:],
     )
 
 
-def _image_xyxy(x: Tensor, y: Tensor, w: Tensor, h: Tensor) -> Tensor:
-    """Cell-relative boxes, each field ``[..., N, S, S]``, to image ``xyxy`` ``[..., N, S, S, 4]``:
-    the arithmetic of :func:`~yolo_lesson.grid.cells_to_image` then
-    :func:`~yolo_lesson.boxes.cxcywh_to_xyxy`, on fields instead of a ``[..., 4]`` tensor."""
+def _image_corners(x: Tensor, y: Tensor, w: Tensor, h: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Cell-relative boxes, each field ``[..., N, S, S]``, to their image-space corners
+    ``(x1, y1, x2, y2)``, each ``[..., N, S, S]``: the arithmetic of
+    :func:`~yolo_lesson.grid.cells_to_image` then :func:`~yolo_lesson.boxes.cxcywh_to_xyxy`,
+    on fields instead of a ``[..., 4]`` tensor."""
     S = x.shape[-1]
     index = torch.arange(S, dtype=x.dtype, device=x.device)
     cx = (x + index) / S  # the column varies along the last dimension
     cy = (y + index[:, None]) / S  # the row along the one before
     half_w, half_h = w / 2, h / 2
-    return torch.stack((cx - half_w, cy - half_h, cx + half_w, cy + half_h), dim=-1)
+    return cx - half_w, cy - half_h, cx + half_w, cy + half_h
+
+
+def _field_iou(a: tuple[Tensor, ...], b: tuple[Tensor, ...]) -> Tensor:
+    """IoU of boxes given as corner fields ``(x1, y1, x2, y2)``, ``b`` broadcast to ``a``:
+    the arithmetic of :func:`~yolo_lesson.boxes.iou`, on fields instead of a ``[..., 4]``
+    tensor (no stacking into one, no taking apart again)."""
+    ax1, ay1, ax2, ay2 = a
+    bx1, by1, bx2, by2 = b
+    overlap_w = (torch.minimum(ax2, bx2) - torch.maximum(ax1, bx1)).clamp(min=0)
+    overlap_h = (torch.minimum(ay2, by2) - torch.maximum(ay1, by1)).clamp(min=0)
+    inter = overlap_w * overlap_h
+    area_a = (ax2 - ax1).clamp(min=0) * (ay2 - ay1).clamp(min=0)
+    area_b = (bx2 - bx1).clamp(min=0) * (by2 - by1).clamp(min=0)
+    return _divide(inter, area_a + area_b - inter)
 
 
 def _responsibility(parts: _Parts) -> tuple[Tensor, Tensor]:
     """IoUs ``[B, N, S, S]`` of each predictor with its cell's object, in image coordinates
-    (0 in empty cells), and the responsible mask ``[B, N, S, S]``: the highest IoU of each
-    object cell, the first predictor on a tie. No graph: the IoU is a target, not a path."""
+    (not set to 0 in empty cells: the caller masks them if it needs to), and the responsible
+    mask ``[B, N, S, S]``: the highest IoU of each object cell, the first predictor on a tie.
+    No graph: the IoU is a target, not a path."""
     with torch.no_grad():
-        ious = iou(
-            _image_xyxy(parts.x, parts.y, parts.w, parts.h),  # [B, N, S, S, 4]
-            _image_xyxy(*parts.target_xywh),  # [N, S, S, 4], broadcast over B
+        ious = _field_iou(
+            _image_corners(parts.x, parts.y, parts.w, parts.h),  # 4 x [B, N, S, S]
+            _image_corners(*parts.target_xywh),  # 4 x [N, S, S], broadcast over B
         )  # [B, N, S, S]
-        ious = torch.where(parts.obj, ious, 0)
         # The first predictor with the highest IoU, by a running comparison over the B
         # predictors (B = 2 in the paper): a strict ">" keeps the first on a tie. A reduction
         # over the leading dimension (argmax or max) gives the same answer but measured up to
@@ -192,7 +210,9 @@ def responsibility(pred: Tensor, target: Tensor, S: int = 7, B: int = 2, C: int 
     # The same dtype as yolo_v1_loss, so that both pick the same predictors: a half-precision
     # pred is compared in float32, not in float16 (whose rounding can flip a near tie).
     dtype = _compute_dtype(pred, target)
-    ious, responsible = _responsibility(_split(pred.to(dtype), target.to(dtype), B))
+    parts = _split(pred.to(dtype), target.to(dtype), B)
+    ious, responsible = _responsibility(parts)
+    ious = torch.where(parts.obj, ious, 0)  # 0 in empty cells, as documented
     return Responsibility(ious.movedim(0, -1), responsible.movedim(0, -1))  # [N, S, S, B] each
 
 
@@ -255,16 +275,20 @@ def yolo_v1_loss(
         + _squared_error(size(parts.w), size(tw))
         + _squared_error(size(parts.h), size(th))
     )
-    conf_goal = ious if conf_target == "iou" else torch.ones_like(ious)  # no gradient: a target
+    # One squared error serves both confidence terms: a responsible predictor's goal is its
+    # IoU (or 1), every other predictor's goal is 0, so its error is conf². No gradient: a target.
+    goal = ious if conf_target == "iou" else torch.ones_like(ious)
+    conf_goal = torch.where(resp, goal, 0)  # [B, N, S, S]
+    conf_error = _squared_error(parts.conf, conf_goal)  # [B, N, S, S]
     noobj_mask = ~resp if noobj_scope == "not_responsible" else ~parts.obj  # [B, N, S, S] or [N, S, S]
-    class_error = _squared_error(parts.class_scores, parts.one_hot).sum(-1)  # [N, S, S]
+    class_error = _squared_error(parts.class_scores, parts.one_hot)  # [N, S, S, C]
 
     # torch.where, not a multiplication by the mask: a huge value in a masked-out cell must
     # not turn into 0 · inf = NaN. A weighted sum is scaled once, by λ / N.
     box = torch.where(resp, box_error, 0).sum() * (lambda_coord / N)
-    obj_term = torch.where(resp, _squared_error(parts.conf, conf_goal), 0).sum() / N
-    noobj = torch.where(noobj_mask, parts.conf**2, 0).sum() * (lambda_noobj / N)
-    cls = torch.where(parts.obj, class_error, 0).sum() / N
+    obj_term = torch.where(resp, conf_error, 0).sum() / N
+    noobj = torch.where(noobj_mask, conf_error, 0).sum() * (lambda_noobj / N)
+    cls = torch.where(parts.obj[..., None], class_error, 0).sum() / N
     return LossTerms(box + obj_term + noobj + cls, box, obj_term, noobj, cls)
 
 
