@@ -124,3 +124,13 @@ def run_notebook_in_lab(page, url: str, ready_selector: str, timeout_ms: int = 1
     )
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_selector(ready_selector, timeout=timeout_ms)
+    # Wait for the last cell too: while cells run, JupyterLab scrolls to follow them, and a
+    # mouse aimed at a widget would land somewhere else.
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp.shell.currentWidget;"
+        " const cells = w.content.widgets.filter(c => c.model.type === 'code');"
+        " const k = w.sessionContext.session.kernel;"
+        " return k.status === 'idle' && cells.every(c => c.model.executionCount !== null); }",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(500)

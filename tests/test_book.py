@@ -166,6 +166,15 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
+    def do_GET(self) -> None:
+        # Chromium asks the server root for /favicon.ico on its own, whatever the page links
+        # (the site's icon is _static/favicon.svg); that request is the browser's, not the site's.
+        if self.path == "/favicon.ico":
+            self.send_response(204)
+            self.end_headers()
+            return
+        super().do_GET()
+
 
 class _Server(http.server.ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:

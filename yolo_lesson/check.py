@@ -38,11 +38,14 @@ from __future__ import annotations
 
 import math
 import textwrap
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import torch
 from torch import Tensor
+
+from ._checks import require_positive_int
 
 __all__ = [
     "Case",
@@ -91,7 +94,8 @@ class CheckResult:
         checker: the checker's name, e.g. ``"iou"``.
         status: ``"passed"``, ``"failed"`` (a wrong answer), ``"raised"`` (the function raised
             an exception), ``"not attempted"`` (it raised ``NotImplementedError``) or
-            ``"unavailable"`` (the checker could not run, e.g. a package module is missing).
+            ``"unavailable"`` (the checker could not run: a package module is missing, or an
+            option of the checker itself, such as ``S=0``, is invalid).
         cases: the number of hidden cases.
         failed_case: the 1-based number of the first failing case, or None.
         case: that :class:`Case` (its ``args`` are the inputs), or None.
@@ -218,6 +222,21 @@ def _changed(before: Any, after: Any) -> bool:
     return before.shape != after.shape or not torch.equal(before, after)
 
 
+class _BadOption(ValueError):
+    """An invalid option of a checker itself (``S=0``, an unknown ``interpolation``): the
+    caller's mistake, reported as such by :func:`run_cases` instead of as a checker bug."""
+
+
+@contextmanager
+def _options() -> Iterator[None]:
+    """Turns the ValueError of an option check (``_checks.require_*``) into a
+    :class:`_BadOption`."""
+    try:
+        yield
+    except ValueError as error:
+        raise _BadOption(str(error)) from None
+
+
 def run_cases(
     name: str,
     learner_fn: Any,
@@ -266,6 +285,10 @@ def run_cases(
         all_cases = list(cases())
     except ImportError as error:
         return finish("unavailable", [f"{title}: cannot run yet: {error}"], 0)
+    except _BadOption as error:  # the caller's mistake in the checker's own options
+        return finish("unavailable", [f"{title}: {error}.",
+                                      f"  Fix the option in this call: it belongs to {title}, "
+                                      "not to your function (which did not run)."], 0)
     except Exception as error:  # a bug of the checker itself, not the learner's
         return finish("unavailable", [f"{title}: the checker failed to build its cases "
                                       f"({type(error).__name__}: {error}); please report it."], 0)
@@ -812,8 +835,14 @@ def yolo_v1_loss(
     def reference(pred, target):
         return loss.yolo_v1_loss(pred, target, S=S, B=B, C=C)
 
+    def cases():
+        with _options():
+            for name, value in (("S", S), ("B", B), ("C", C)):
+                require_positive_int(name, value)
+        return _loss_cases(S, B, C)
+
     return run_cases(
-        "yolo_v1_loss", learner_fn, lambda: _loss_cases(S, B, C), reference,
+        "yolo_v1_loss", learner_fn, cases, reference,
         compare=_compare_loss, arg_names=("pred", "target"),
         show_expected=_show_loss_expected, show_received=_show_loss_received, quiet=quiet,
     )
@@ -975,8 +1004,8 @@ def average_precision(
     def cases():
         from . import metrics
 
-        if interpolation not in metrics.INTERPOLATIONS:
-            raise ValueError(f"interpolation must be one of {metrics.INTERPOLATIONS}, got {interpolation!r}")
+        if not isinstance(interpolation, str) or interpolation not in metrics.INTERPOLATIONS:
+            raise _BadOption(f"interpolation must be one of {metrics.INTERPOLATIONS}, got {interpolation!r}")
         return _ap_cases(interpolation)
 
     return run_cases("average_precision", learner_fn, cases, reference, compare=compare,
@@ -1035,8 +1064,10 @@ def focal_loss(
         return compare_tensors(expected, got.reshape(()) if got is not None else received)
 
     def cases():
-        from . import modern  # noqa: F401
+        from . import modern
 
+        with _options():  # the reference's own checks name the option
+            modern.focal_loss(torch.zeros(1), torch.zeros(1), alpha=alpha, gamma=gamma)
         return _focal_cases()
 
     return run_cases("focal_loss", learner_fn, cases, reference, compare=compare,

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from ._checks import require_positive_int
+from ._checks import require_positive_int, require_tensor
 from .grid import encode_batch
 
 __all__ = [
@@ -51,6 +51,20 @@ def _shape_mask(kind: int, box: Tensor, xs: Tensor, ys: Tensor) -> Tensor:
     return (t >= 0) & (t <= 1) & (dx.abs() <= t * w / 2)
 
 
+def _is_number(value: object, kinds: type | tuple[type, ...] = (int, float)) -> bool:
+    """A Python number of the given kinds; a bool is not one."""
+    return isinstance(value, kinds) and not isinstance(value, bool)
+
+
+def _is_pair(value: object, kinds: type | tuple[type, ...]) -> bool:
+    """A ``(min, max)`` pair (tuple or list) of numbers of the given kinds."""
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(_is_number(v, kinds) for v in value)
+    )
+
+
 class ShapesDataset(Dataset):
     """Images of circles, squares and triangles on noisy backgrounds, made from a seed.
 
@@ -58,9 +72,9 @@ class ShapesDataset(Dataset):
         n: number of images.
         image_size: side of the square images, in pixels.
         seed: the dataset's seed; item ``i`` depends on ``(seed, i)`` only.
-        objects: ``(min, max)`` objects per image, inclusive.
+        objects: ``(min, max)`` objects per image, inclusive: two ints.
         sizes: ``(min, max)`` side of a shape, as a fraction of the image side.
-        noise: standard deviation of the Gaussian pixel noise.
+        noise: standard deviation of the Gaussian pixel noise, a finite number ``>= 0``.
 
     Shapes are axis-aligned, never overlap each other (a new shape that would is placed again,
     and left out after 50 tries), and lie fully inside the image. Colours are random, so only
@@ -89,15 +103,16 @@ class ShapesDataset(Dataset):
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValueError(f"seed must be an int >= 0, got {seed!r}")
         self.seed = seed
-        low, high = objects
-        if not 0 <= low <= high:
-            raise ValueError(f"objects must be (min, max) with 0 <= min <= max, got {objects!r}")
-        self.objects = (int(low), int(high))
-        if not 0 < sizes[0] <= sizes[1] <= 1:
+        if not (_is_pair(objects, int) and 0 <= objects[0] <= objects[1]):
+            raise ValueError(
+                f"objects must be (min, max) with 0 <= min <= max, two ints, got {objects!r}"
+            )
+        self.objects = (int(objects[0]), int(objects[1]))
+        if not (_is_pair(sizes, (int, float)) and 0 < sizes[0] <= sizes[1] <= 1):
             raise ValueError(f"sizes must be (min, max) with 0 < min <= max <= 1, got {sizes!r}")
         self.sizes = (float(sizes[0]), float(sizes[1]))
-        if not noise >= 0:
-            raise ValueError(f"noise must be >= 0, got {noise!r}")
+        if not (_is_number(noise) and 0 <= noise < math.inf):
+            raise ValueError(f"noise must be >= 0, a finite number, got {noise!r}")
         self.noise = float(noise)
 
     def __len__(self) -> int:
@@ -183,6 +198,20 @@ class YoloCollate:
     def __call__(self, items: Sequence[tuple[Tensor, Tensor, Tensor]]) -> Batch:
         if len(items) == 0:
             raise ValueError("items must hold at least one (image, boxes, labels), got none")
+        for i, item in enumerate(items):
+            if not isinstance(item, (tuple, list)) or len(item) != 3:
+                got = (
+                    f"a {type(item).__name__} of length {len(item)}"
+                    if isinstance(item, (tuple, list))
+                    else type(item).__name__
+                )
+                raise ValueError(f"items[{i}] must be an (image, boxes, labels) triple, got {got}")
+            image = require_tensor(f"images[{i}]", item[0])
+            if not image.is_floating_point():
+                raise ValueError(
+                    f"images[{i}] must be a floating-point tensor with values in [0, 1] (divide "
+                    f"uint8 pixels by 255), got dtype {image.dtype}"
+                )
         images, boxes, labels = zip(*items)
         shapes = {tuple(image.shape) for image in images}
         if len(shapes) != 1:
@@ -274,7 +303,7 @@ def read_yolo_folder(
         path: the dataset folder.
         image_size: if given, every image is resized to ``image_size × image_size`` (boxes are
             normalized, so they do not change); needed to batch images of different sizes.
-        num_classes: if given, class indices must be below it.
+        num_classes: if given, a positive int; class indices must be below it.
 
     Returns:
         A :class:`YoloFolder` dataset of ``(image, boxes, labels)`` items, like
@@ -292,6 +321,8 @@ def read_yolo_folder(
         raise ValueError(f"path must hold images ({', '.join(IMAGE_SUFFIXES)}), found none in {image_dir}")
     if image_size is not None:
         image_size = require_positive_int("image_size", image_size)
+    if num_classes is not None:
+        num_classes = require_positive_int("num_classes", num_classes)
     items = []
     for file in files:
         label_file = root / "labels" / f"{file.stem}.txt"

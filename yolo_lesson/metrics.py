@@ -70,6 +70,21 @@ def _check_boxes(name: str, boxes: object, letter: str = "K") -> Tensor:
     return boxes
 
 
+def _check_not_inverted(name: str, boxes: Tensor) -> None:
+    """Ground truth must be proper ``xyxy`` boxes: an inverted one (``x2 < x1`` or ``y2 < y1``,
+    e.g. ``cxcywh`` or ``xywh`` passed as ``xyxy``) has IoU 0 with everything, so it would
+    silently become an object nobody can find. Detections are not checked: an inverted
+    detection is a bad prediction, which the metric scores as a false positive."""
+    inverted = (boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])
+    if bool(inverted.any()):
+        first = int(inverted.nonzero()[0, 0])
+        corners = ", ".join(f"{float(v):.4g}" for v in boxes[first].tolist())
+        raise ValueError(
+            f"{name} must be xyxy with x2 >= x1 and y2 >= y1, got {int(inverted.sum())} "
+            f"inverted box(es), the first at row {first}: [{corners}]"
+        )
+
+
 def _check_scores(name: str, scores: object, K: int, boxes_name: str = "boxes") -> Tensor:
     scores = require_float(name, scores)
     if scores.dim() != 1 or scores.shape[0] != K:
@@ -188,9 +203,9 @@ def match_detections(
     taken (and needs IoU ``> 0.5`` strictly).
 
     Args:
-        boxes: ``Tensor[D, 4]`` detections in ``xyxy``.
+        boxes: ``Tensor[D, 4]`` detections in ``xyxy`` (an inverted one matches nothing).
         scores: ``Tensor[D]``.
-        gt_boxes: ``Tensor[G, 4]`` ground truth in ``xyxy``.
+        gt_boxes: ``Tensor[G, 4]`` ground truth in ``xyxy`` (``x2 >= x1``, ``y2 >= y1``).
         iou_threshold: a number ``>= 0``.
 
     Returns:
@@ -199,6 +214,7 @@ def match_detections(
     boxes = _check_boxes("boxes", boxes, "D")
     scores = _check_scores("scores", scores, boxes.shape[0])
     gt_boxes = _check_boxes("gt_boxes", gt_boxes, "G")
+    _check_not_inverted("gt_boxes", gt_boxes)
     iou_threshold = require_nonnegative_number("iou_threshold", iou_threshold)
     return _match(boxes, scores, gt_boxes, iou_threshold)
 
@@ -403,6 +419,8 @@ def _check_image_dicts(name: str, items: object, keys: tuple[str, ...]) -> list[
                 f"{where} must have keys {keys}, got {tuple(item)} (missing {tuple(missing)})"
             )
         boxes = _check_boxes(f"{where}['boxes']", item["boxes"], "D" if "scores" in keys else "G")
+        if "scores" not in keys:  # ground truth (a detection may be inverted: it just misses)
+            _check_not_inverted(f"{where}['boxes']", boxes)
         K, boxes_name = boxes.shape[0], f"{where}['boxes']"
         entry = {"boxes": boxes}
         entry["labels"] = _check_labels(f"{where}['labels']", item["labels"], K, boxes_name)
@@ -443,7 +461,8 @@ def mean_average_precision(
         preds: one dict per image: ``boxes`` ``Tensor[D, 4]`` in ``xyxy``, ``scores``
             ``Tensor[D]``, ``labels`` ``LongTensor[D]``.
         targets: one dict per image, in the same order: ``boxes`` ``Tensor[G, 4]`` in
-            ``xyxy``, ``labels`` ``LongTensor[G]``.
+            ``xyxy``, ``labels`` ``LongTensor[G]``. An inverted target box (``x2 < x1`` or
+            ``y2 < y1``) is refused; an inverted detection is scored (it matches nothing).
         iou_threshold: a number ``>= 0``; a detection needs IoU ``>=`` it to match.
         interpolation: ``"coco101"`` or ``"voc_all"`` (see :func:`average_precision`).
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ._checks import require_positive_int, shape_str
+from ._checks import require_positive_int, require_tensor, shape_str
 
 __all__ = ["TinyYolo"]
 
@@ -44,9 +44,9 @@ class TinyYolo(nn.Module):
             ``k >= 1``: the network halves the resolution k times to reach S × S.
         width: channels of the first stage; each halving doubles them, up to ``8 · width``.
 
-    Shapes: ``images Tensor[N, 3, image_size, image_size]`` → ``Tensor[N, S, S, B*5 + C]``,
-    with ``x, y, w, h, conf`` in ``(0, 1)`` (sigmoid) and the C class scores summing to 1
-    (softmax); see the module notes for why.
+    Shapes: ``images Tensor[N, 3, image_size, image_size]`` (floating point, in ``[0, 1]``)
+    → ``Tensor[N, S, S, B*5 + C]``, with ``x, y, w, h, conf`` in ``(0, 1)`` (sigmoid) and the
+    C class scores summing to 1 (softmax); see the module notes for why.
 
     Example::
 
@@ -81,6 +81,12 @@ class TinyYolo(nn.Module):
 
     def forward(self, images: Tensor) -> Tensor:
         size = self.image_size
+        images = require_tensor("images", images)
+        if not images.is_floating_point():
+            raise ValueError(
+                "images must be a floating-point tensor with values in [0, 1] (divide uint8 "
+                f"pixels by 255), got dtype {images.dtype}"
+            )
         if images.dim() != 4 or tuple(images.shape[1:]) != (3, size, size):
             raise ValueError(
                 f"images must be [N, 3, {size}, {size}], got {shape_str(images.shape)}"

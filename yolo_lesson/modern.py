@@ -172,6 +172,10 @@ def cell_grid(S: int, dtype: torch.dtype = torch.float32) -> Tensor:
         (``cell_grid(S)[:, :, None, :]``) to broadcast it against ``Tensor[..., S, S, A, 4]``.
     """
     S = require_positive_int("S", S)
+    if not isinstance(dtype, torch.dtype) or dtype == torch.bool or dtype.is_complex:
+        raise ValueError(
+            f"dtype must be a real torch.dtype (e.g. torch.float32 or torch.long), got {dtype!r}"
+        )
     index = torch.arange(S, dtype=dtype)
     rows, cols = torch.meshgrid(index, index, indexing="ij")  # each [S, S]
     return torch.stack((cols, rows), dim=-1)
@@ -360,7 +364,7 @@ def ignore_mask(pred_boxes: Tensor, gt_boxes: Tensor, threshold: float = 0.5) ->
     Args:
         pred_boxes: ``Tensor[..., P, 4]`` in ``xyxy``, the decoded predictions of one image
             (or a batch, ``[N, P, 4]``).
-        gt_boxes: ``Tensor[..., K, 4]`` in ``xyxy``, the image's objects; leading dimensions
+        gt_boxes: ``Tensor[..., K, 4]`` in ``xyxy``, finite, the image's objects; leading dimensions
             broadcast with ``pred_boxes`` (zero-size padding boxes have IoU 0 and never count).
         threshold: the IoU above which a prediction is ignored (the paper: 0.5; Darknet's
             released ``yolov3.cfg`` uses ``ignore_thresh = .7``).
@@ -374,6 +378,7 @@ def ignore_mask(pred_boxes: Tensor, gt_boxes: Tensor, threshold: float = 0.5) ->
         require_float(name, boxes)
         if boxes.dim() < 2 or boxes.shape[-1] != 4:
             raise ValueError(f"{name} must be [..., {letter}, 4] (xyxy), got {shape_str(boxes.shape)}")
+    require_finite("gt_boxes", gt_boxes)  # a NaN IoU compares False: nothing would be ignored
     threshold = _require_probability("threshold", threshold)
     with torch.no_grad():
         try:
@@ -447,6 +452,7 @@ def _check_box_pair(pred_boxes: object, true_boxes: object) -> None:
         require_float(name, boxes)
         require_last_dim(name, boxes, 4, "xyxy")
     _broadcast_shape(pred_boxes=pred_boxes, true_boxes=true_boxes)
+    require_finite("true_boxes", true_boxes)  # targets; predictions stay unchecked, as in loss.py
 
 
 def box_loss(pred_boxes: Tensor, true_boxes: Tensor, kind: str = "ciou", reduction: str = "sum") -> Tensor:
@@ -460,7 +466,7 @@ def box_loss(pred_boxes: Tensor, true_boxes: Tensor, kind: str = "ciou", reducti
 
     Args:
         pred_boxes: ``Tensor[..., 4]`` in ``xyxy``.
-        true_boxes: ``Tensor[..., 4]`` in ``xyxy``, broadcastable.
+        true_boxes: ``Tensor[..., 4]`` in ``xyxy``, finite, broadcastable.
         kind: ``"iou"``, ``"giou"``, ``"diou"`` or ``"ciou"`` (YOLOv4 and YOLOv5: CIoU).
         reduction: ``"sum"``, ``"mean"`` or ``"none"``.
 
@@ -485,7 +491,7 @@ def iou_objectness_target(pred_boxes: Tensor, true_boxes: Tensor, kind: str = "c
 
     Args:
         pred_boxes: ``Tensor[..., 4]`` in ``xyxy``.
-        true_boxes: ``Tensor[..., 4]`` in ``xyxy``, broadcastable.
+        true_boxes: ``Tensor[..., 4]`` in ``xyxy``, finite, broadcastable.
         kind: ``"iou"``, ``"giou"``, ``"diou"`` or ``"ciou"`` (YOLOv5: CIoU).
 
     Returns:

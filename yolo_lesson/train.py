@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import torch
 from torch import Tensor, nn
@@ -96,13 +96,14 @@ def train(
 
     Args:
         model: maps ``images Tensor[N, 3, H, W]`` to a prediction ``loss_fn`` accepts.
-        loader: a re-iterable of batches whose first two items are ``images`` and ``target``
-            (e.g. a ``DataLoader`` with :class:`yolo_lesson.data.YoloCollate`).
+        loader: a re-iterable of batches with a ``len()``, whose first two items are
+            ``images`` and ``target`` (e.g. a ``DataLoader`` with
+            :class:`yolo_lesson.data.YoloCollate`, or a list); not a generator or iterator.
         loss_fn: ``(pred, target) -> LossTerms``, e.g. :class:`yolo_lesson.loss.YoloV1Loss`.
         epochs: passes over ``loader``; give ``epochs`` or ``steps``, not both.
         steps: optimizer steps (the last epoch may stop part-way).
-        lr: Adam's learning rate.
-        seed: seeds the data order of each epoch (``torch.manual_seed`` before the loader's
+        lr: Adam's learning rate, a finite number ``> 0``.
+        seed: an int; seeds the data order of each epoch (``torch.manual_seed`` before the loader's
             iterator is made) and the random state of each step.
         progress: show a ``tqdm`` progress bar with the running loss.
         checkpoint: a file to save ``model``, optimizer, step and history to, every
@@ -120,6 +121,15 @@ def train(
     """
     if (epochs is None) == (steps is None):
         raise ValueError(f"give exactly one of epochs and steps, got epochs={epochs!r}, steps={steps!r}")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an int, got {seed!r}")
+    if not hasattr(loader, "__len__") or isinstance(loader, Iterator):
+        raise ValueError(
+            "loader must be a re-iterable of batches with a len(), such as a DataLoader or a "
+            f"list (every epoch iterates it again), got {type(loader).__name__}"
+        )
     batches_per_epoch = len(loader)  # type: ignore[arg-type]
     if batches_per_epoch == 0:
         raise ValueError("loader must yield at least one batch, got an empty loader")
