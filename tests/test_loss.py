@@ -11,7 +11,7 @@ import torch
 
 from reference_loss import iou_cxcywh, reference_yolo_v1_loss, responsible_predictor
 from yolo_lesson.grid import encode_batch
-from yolo_lesson.loss import YoloV1Loss, responsibility, yolo_v1_loss
+from yolo_lesson.loss import LossTerms, YoloV1Loss, responsibility, yolo_v1_loss
 
 TERMS = ("total", "box", "obj", "noobj", "cls")
 OPTIONS = list(
@@ -617,3 +617,24 @@ def test_bad_option_raises_a_value_error_naming_it(kwargs, message):
 def test_module_checks_its_options_when_built(kwargs, message):
     with pytest.raises(ValueError, match=message):
         YoloV1Loss(**kwargs)
+
+
+def test_the_compiled_option_gives_the_same_terms_and_gradients():
+    """YoloV1Loss(compile=True) is the same function through torch.compile (a speed option)."""
+    torch.manual_seed(0)
+    target = encode_batch(
+        [torch.tensor([[0.5, 0.4, 0.3, 0.5], [0.2, 0.7, 0.1, 0.2]]), torch.tensor([[0.8, 0.2, 0.25, 0.3]])],
+        [torch.tensor([3, 11]), torch.tensor([0])],
+    )
+    pred = torch.rand(2, 7, 7, 30)
+    eager_pred, compiled_pred = pred.clone().requires_grad_(True), pred.clone().requires_grad_(True)
+    eager = YoloV1Loss()(eager_pred, target)
+    compiled = YoloV1Loss(compile=True)(compiled_pred, target)
+    for name in LossTerms._fields:
+        torch.testing.assert_close(getattr(compiled, name), getattr(eager, name), rtol=1e-5, atol=1e-6)
+    eager.total.backward()
+    compiled.total.backward()
+    torch.testing.assert_close(compiled_pred.grad, eager_pred.grad, rtol=1e-5, atol=1e-6)
+    assert "compile=True" in repr(YoloV1Loss(compile=True))
+    with pytest.raises(ValueError, match=r"compile must be True or False, got 'yes'"):
+        YoloV1Loss(compile="yes")

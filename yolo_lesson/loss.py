@@ -300,6 +300,11 @@ class YoloV1Loss(nn.Module):
         criterion = YoloV1Loss()          # S=7, B=2, C=20, λ_coord=5, λ_noobj=0.5
         terms = criterion(pred, target)   # LossTerms(total, box, obj, noobj, cls)
         terms.total.backward()
+
+    ``compile=True`` runs :func:`yolo_v1_loss` through ``torch.compile``: the same numbers,
+    about 2.5× faster per call at N = 64 on a CPU (see ``make bench``), after a first call
+    that compiles for 15–20 s and needs a C++ compiler. The lessons keep the plain version,
+    which a reader can step through line by line.
     """
 
     def __init__(
@@ -312,8 +317,14 @@ class YoloV1Loss(nn.Module):
         conf_target: str = "iou",
         wh: str = "signed_sqrt",
         noobj_scope: str = "not_responsible",
+        compile: bool = False,
     ) -> None:
         super().__init__()
+        if not isinstance(compile, bool):
+            raise ValueError(f"compile must be True or False, got {compile!r}")
+        # dynamic=False: one graph per input shape, the fastest for a fixed batch size.
+        self._loss = torch.compile(yolo_v1_loss, dynamic=False) if compile else yolo_v1_loss
+        self.compiled = compile
         self.S = require_positive_int("S", S)
         self.B = require_positive_int("B", B)
         self.C = require_positive_int("C", C)
@@ -324,7 +335,7 @@ class YoloV1Loss(nn.Module):
         self.noobj_scope = require_choice("noobj_scope", noobj_scope, NOOBJ_SCOPES)
 
     def forward(self, pred: Tensor, target: Tensor) -> LossTerms:
-        return yolo_v1_loss(
+        return self._loss(
             pred,
             target,
             S=self.S,
@@ -342,4 +353,5 @@ class YoloV1Loss(nn.Module):
             f"S={self.S}, B={self.B}, C={self.C}, lambda_coord={self.lambda_coord}, "
             f"lambda_noobj={self.lambda_noobj}, conf_target={self.conf_target!r}, "
             f"wh={self.wh!r}, noobj_scope={self.noobj_scope!r}"
+            + (", compile=True" if self.compiled else "")
         )
