@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import os
 import shutil
 import socket
@@ -78,11 +79,23 @@ def jupyter_lab(folder: Path, notebook: Path, timeout: float = 90) -> Iterator[s
     """Copies ``notebook`` into ``folder`` (the lab autosaves: never into the repository),
     starts JupyterLab there on 127.0.0.1 and yields the notebook's URL, token included."""
     shutil.copy(notebook, folder / notebook.name)
+    # Lab settings for a test: render every cell (JupyterLab 4 otherwise detaches off-screen
+    # cells and re-measures them while scrolling, which moves a widget under the mouse) and
+    # no news prompt.
+    settings = folder / "lab-settings"
+    for plugin, values in {
+        "notebook-extension/tracker": {"windowingMode": "none"},
+        "apputils-extension/notification": {"fetchNews": "false"},
+    }.items():
+        path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
     port = free_port()
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", f"--ServerApp.port={port}",
         "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0", f"--IdentityProvider.token={LAB_TOKEN}",
         f"--ServerApp.root_dir={folder}", "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.user_settings_dir={settings}",
         "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
     ]
     if os.geteuid() == 0:

@@ -81,7 +81,8 @@ def test_dragging_a_predicted_box_updates_terms_and_gradients(page):
     _assert_page_matches_package(widget, 5.0, 0.5)
 
     body = widget.locator('.box[data-name="pred0"] .box-body')
-    widget.locator(".yolo-box-canvas").scroll_into_view_if_needed()
+    # hover() scrolls the box into view and waits until the mouse would hit this very element.
+    body.hover()
     rect = body.bounding_box()
     start = (rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2)
     page.mouse.move(*start)
