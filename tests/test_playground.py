@@ -243,9 +243,7 @@ def test_thousands_of_random_drags_and_slider_moves_never_raise_or_give_nan():
 def test_box_playground_widget_follows_a_drag_and_a_slider():
     widgets = pytest.importorskip("yolo_lesson.widgets")
     w = widgets.BoxPlayground()
-    moved = [dict(b) for b in w.canvas.boxes]
-    moved[1]["xyxy"] = [0.40, 0.34, 0.66, 0.66]  # what the browser sends after a drag
-    w.canvas.boxes = moved
+    w.canvas.move_box(1, [0.40, 0.34, 0.66, 0.66])  # what the browser sends after a drag
     expected = playground.box_playground(TRUTH, [(0.40, 0.34, 0.66, 0.66), PREDS[1]], CONFS, SCORES)
     assert w.view.terms == expected.terms
     assert 'data-term="total"' in w.readout.value
@@ -257,9 +255,7 @@ def test_box_playground_widget_follows_a_drag_and_a_slider():
 def test_box_playground_widget_writes_back_repaired_boxes_and_says_so():
     widgets = pytest.importorskip("yolo_lesson.widgets")
     w = widgets.BoxPlayground()
-    thrown = [dict(b) for b in w.canvas.boxes]
-    thrown[1]["xyxy"] = [0.9, 0.9, 1.6, 0.5]  # dragged off the image with crossed corners
-    w.canvas.boxes = thrown
+    w.canvas.move_box(1, [0.9, 0.9, 1.6, 0.5])  # dragged off the image with crossed corners
     x1, y1, x2, y2 = w.canvas.boxes[1]["xyxy"]
     assert 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1
     assert "Repaired" in w.readout.value and "predictor 1" in w.readout.value
@@ -268,9 +264,7 @@ def test_box_playground_widget_writes_back_repaired_boxes_and_says_so():
 def test_iou_and_lambda_widgets_update():
     widgets = pytest.importorskip("yolo_lesson.widgets")
     w = widgets.IoUPlayground()
-    boxes = [dict(b) for b in w.canvas.boxes]
-    boxes[1]["xyxy"] = [0.7, 0.7, 0.9, 0.9]
-    w.canvas.boxes = boxes
+    w.canvas.move_box(1, [0.7, 0.7, 0.9, 0.9])
     assert w.view.values["iou"] == 0 and "no gradient" in w.readout.value
     lam = widgets.LambdaExplorer(playground.make_lambda_batch(N=2))
     before = lam.view.terms["noobj"]

@@ -63,6 +63,12 @@ class BoxCanvas(anywidget.AnyWidget):
     def __repr__(self) -> str:  # the default repr lists every trait, ESM source included
         return f"BoxCanvas({len(self.boxes)} boxes, S={self.S})"
 
+    def move_box(self, index: int, xyxy) -> None:
+        """Sets box ``index`` to ``xyxy`` as a drag in the browser would (scripts and tests)."""
+        boxes = [dict(b) for b in self.boxes]
+        boxes[index]["xyxy"] = list(xyxy)
+        self.boxes = boxes
+
 
 def _fmt(value: float) -> str:
     return f"{value:+.4f}" if value else " 0.0000"
