@@ -250,7 +250,7 @@ from yolo_lesson import check
 # `numbers_per_image(S, B, C)`, the count of numbers the network outputs for one image, and use it
 # for the paper (7, 2, 20) and for a grid of 13 × 13 with 3 boxes per cell and the 80 COCO classes.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def numbers_per_image(S, B, C):
     ### BEGIN SOLUTION
     return S * S * (B * 5 + C)
@@ -270,7 +270,7 @@ check.numbers_per_image(numbers_per_image)
 # indices of the B confidences in the last dimension of `pred` (for B = 2: `[4, 9]`). Check that
 # `pred[..., confidence_channels(B)]` equals the `confidences` we split out in section 3.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def confidence_channels(B):
     ### BEGIN SOLUTION
     return [5 * b + 4 for b in range(B)]
@@ -290,7 +290,7 @@ check.confidence_channels(confidence_channels)
 # column, predictor. Write `detection_index(row, col, b, S, B)` and check it on every predictor of
 # image 1: the decoded box at that index must have its centre in cell `(row, col)`.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def detection_index(row, col, b, S, B):
     ### BEGIN SOLUTION
     return (row * S + col) * B + b

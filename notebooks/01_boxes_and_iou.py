@@ -671,7 +671,7 @@ from yolo_lesson import check
 # paper first. Then, without scrolling up, write `my_iou(a, b)` for elementwise `xyxy` boxes
 # `[..., 4]` (with the guard of section 6), check your fraction with it, and run the checker.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def my_iou(a, b):
     ### BEGIN SOLUTION
     top_left = torch.maximum(a[..., :2], b[..., :2])
@@ -698,7 +698,7 @@ check.iou(my_iou)
 # `[M, 4]` boxes returning `[N, M]`, *without* calling `iou` or `box_iou`: insert the right
 # `None` dimensions, then follow the steps of section 3.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def pairwise_iou(boxes1, boxes2):
     ### BEGIN SOLUTION
     a, b = boxes1[:, None, :], boxes2[None, :, :]  # [N, 1, 4] and [1, M, 4]
@@ -719,7 +719,7 @@ check.pairwise_iou(pairwise_iou)
 # GIoU, and set `preferred` to the one a GIoU loss prefers (`"first"` or `"second"`). Say why in a
 # comment. (Hint: section 5a.)
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 truth_box = first = second = preferred = None
 ### BEGIN SOLUTION
 # A half-shifted square (hull = union, GIoU = IoU = 1/3) and a diagonal shift with the same IoU:
@@ -742,7 +742,7 @@ check.same_iou_different_giou(truth_box, first, second, preferred)
 # for a `w × h` box against a square of side `s`, and check against `ciou`. Then move the wide box
 # down by 0.1 so that its IoU falls: does $\alpha$ go up or down, and why is that a sensible choice?
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def ciou_by_hand(w, h, overlap, rho2_over_c2=0.0, s=0.4):
     ### BEGIN SOLUTION
     v = 4 / math.pi**2 * (math.atan(w / h) - math.atan(s / s)) ** 2
@@ -768,7 +768,7 @@ check.ciou_by_hand(ciou_by_hand)
 # `[..., 4]` (broadcasting like `iou`), from the definition of section 5a: the IoU minus the share
 # of the enclosing box $C$ that the union leaves empty. You may call your `my_iou`.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def my_giou(a, b):
     ### BEGIN SOLUTION
     hull_wh = torch.maximum(a[..., 2:], b[..., 2:]) - torch.minimum(a[..., :2], b[..., :2])  # [..., 2]
@@ -786,7 +786,7 @@ check.giou(my_giou)
 # **Exercise 6 — centre format to corners.** Write `my_cxcywh_to_xyxy(boxes)` for boxes `[..., 4]`
 # in `(cx, cy, w, h)`, returning `(x1, y1, x2, y2)` for any leading shape, without changing its input.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def my_cxcywh_to_xyxy(boxes):
     ### BEGIN SOLUTION
     cx, cy, w, h = boxes.unbind(-1)

@@ -504,7 +504,7 @@ from yolo_lesson import check
 # `owning_cell(cx, cy, S)` returning `(row, col)`, and compare with `assign_cells`. Mind the edges:
 # a centre exactly on a cell border, and a centre at 1.0.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def owning_cell(cx, cy, S):
     ### BEGIN SOLUTION
     return min(int(cy * S), S - 1), min(int(cx * S), S - 1)
@@ -529,7 +529,7 @@ check.owning_cell(owning_cell)
 # 25-number target vector `car_vector`, by hand (no `encode_targets`); the checker compares them
 # with `encode_targets`.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 car_cell = car_vector = None
 ### BEGIN SOLUTION
 # cx·S = 6.3 -> col 6, x = 0.3;  cy·S = 1.05 -> row 1, y = 0.05;  w = 0.2, h = 0.3, obj = 1.
@@ -548,7 +548,7 @@ check.encoded_cell(car_cell, car_vector, box=(0.9, 0.15, 0.2, 0.3), label=6, S=7
 # `assign_cells`. Then reorder the scene (`reordered`, the same boxes in a new order) so that in
 # every collision the *largest* box keeps the cell.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 scene = torch.tensor([
     [0.10, 0.10, 0.10, 0.10],
     [0.40, 0.60, 0.30, 0.40],
@@ -574,7 +574,7 @@ check.collisions(scene, dropped, reordered, S=7)
 # objects is fine). Think about the edges before you run the checker: a centre exactly on a cell
 # border, a centre at 1.0, an image with no objects, two centres in one cell.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def my_encode_targets(boxes, labels, S, C):
     ### BEGIN SOLUTION
     target = torch.zeros(S, S, 5 + C, dtype=boxes.dtype)

@@ -661,7 +661,7 @@ from yolo_lesson import check
 # package's `wh="signed_sqrt"`, named explicitly in the checker call). Compute the box term by hand
 # (λ_coord = 5, N = 1 for a batch made of image 1 alone) and put it in `box_by_hand`.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 box_by_hand = None
 ### BEGIN SOLUTION
 # x and y are exact: 0. Roots: √0.16 = 0.4, √0.2 ≈ 0.44721, √0.25 = 0.5.
@@ -684,7 +684,7 @@ check.loss_term(box_by_hand, "box", pred[1:], target[1:], S=3, B=2, C=3, wh="sig
 # of the sum, a confidence target of 1, an IoU target that keeps its graph, ...) and read what the
 # checker says.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def class_term_by_indexing(pred, target, B):
     ### BEGIN SOLUTION
     has_object = target[..., 4].bool()
@@ -716,7 +716,7 @@ check.yolo_v1_loss(my_loss)  # the paper's layout, S = 7, B = 2, C = 20
 # Check your prediction with autograd, and put the answer in `silent`: a boolean `[8, 7, 7, 2]`
 # tensor, True for each confidence of `big_pred` without a gradient.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 silent = None
 ### BEGIN SOLUTION
 # noobj = 0 and total = box + obj + cls. Only the responsible confidences keep a target; every
@@ -738,7 +738,7 @@ check.confidences_without_gradient(silent, big_pred, big_target, lambda_noobj=0.
 # `pred` whose confidences are all 0.5 (so that no gradient is 0 by accident), and put them in
 # `forgotten`, a boolean `[2, 3, 3, 2]` tensor.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 forgotten = None
 ### BEGIN SOLUTION
 # In each object cell the predictor that lost the IoU contest is not responsible, so the obj term

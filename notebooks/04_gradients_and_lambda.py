@@ -307,7 +307,7 @@ from yolo_lesson import check
 # checker call), and check it with autograd at $w = -0.01$ (a negative width a network can output):
 # is it finite, and which way does it push?
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def signed_sqrt_width_grad(w, w_true, eps=1e-6):
     """∂/∂w of (s(w) - s(w_true))² for the signed square root s(w) = w / sqrt(|w| + eps)."""
     ### BEGIN SOLUTION
@@ -336,7 +336,7 @@ check.width_gradient(signed_sqrt_width_grad, wh="signed_sqrt")
 # `predicted_zero` as a set of names `"p1.x"`, `"p1.y"`, `"p1.w"`, `"p1.h"`, `"p1.conf"`, `"p2.x"`, ...
 # Then put the box you dragged to in `placed` and check with `playground.box_playground`.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 placed = predicted_zero = None
 ### BEGIN SOLUTION
 # Predictor 1 is no longer responsible: no box term for it, so its four box gradients are 0;
@@ -357,7 +357,7 @@ check.responsible_switch(placed, predicted_zero, truth=truth, first=preds[0], co
 # gradient norm equals the box term's on the batch above (λ_coord = 5), and put it in `balance`.
 # The gradient norm is linear in λ_noobj, so one measurement is enough.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 balance = None
 ### BEGIN SOLUTION
 at_one = playground.lambda_explorer(batch, 5.0, 1.0).grad_norms

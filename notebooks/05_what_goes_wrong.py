@@ -705,7 +705,7 @@ from yolo_lesson import check
 # of `values[mask]` and exactly 0 when `mask` selects nothing, with a finite gradient in both cases.
 # Do it without `torch.where` this time (boolean indexing is fine).
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def safe_masked_mean(values, mask):
     ### BEGIN SOLUTION
     selected = values[mask]
@@ -721,7 +721,7 @@ check.safe_masked_mean(safe_masked_mean)
 # cell's confidence weight) in the article's version 2, and `times`, how many times the paper's 0.5
 # is larger than that ratio. Check your numbers with `effective_weights`.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 ratio = times = None
 ### BEGIN SOLUTION
 # w_obj = 1/5 = 0.2, w_noobj = 0.5/44 = 0.011364; ratio 0.011364 / 0.2 = 0.056818 = 2.5/44,
@@ -742,7 +742,7 @@ check.effective_weight_ratio(ratio, times, K=5, S=7)
 # terms and the total. Check that it is finite with a finite gradient on all three batches of
 # section 1 (raw outputs included), and that empty cells' boxes get zero gradient.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def article_v2_repaired(pred, target, lambda_coord=5.0, lambda_obj=1.0, lambda_noobj=0.5, lambda_class=1.0):
     ### BEGIN SOLUTION
     n, obj = pred.shape[0], target[..., 4] > 0                                   # obj: [N, S, S]

@@ -392,7 +392,7 @@ from yolo_lesson import check
 # `resume=True` (`resumed`). Show that its history equals that of a 20-step run in one go
 # (`in_one_go`).
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 import tempfile
 from pathlib import Path
 
@@ -416,7 +416,7 @@ check.resumed_history(resumed, in_one_go, steps=20)
 # and catch the error: which term does it name (`failing_term`), and why? Then show that the
 # paper's loss trains on the same batch (`paper_history`), with only its noobj term non-zero.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 failing_term = paper_history = None
 ### BEGIN SOLUTION
 empty = DataLoader(list(ShapesDataset(8, IMAGE_SIZE, seed=2, objects=(0, 0))), batch_size=8,
@@ -441,7 +441,7 @@ check.empty_batch(failing_term, paper_history)
 # in its image. Check that raising the threshold from 0.1 to 0.5 raises the precision and lowers
 # the recall.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def precision_recall_at(detections, targets, threshold, num_classes):
     ### BEGIN SOLUTION
     correct = kept = 0

@@ -615,7 +615,7 @@ from yolo_lesson import check
 # levels $0, 0.1, \dots, 1$ and averaged. Write `ap_voc11(recall, precision)`, compute by hand its
 # value on the five-detection example of section 7, and check that your function gives it.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def ap_voc11(recall, precision):
     ### BEGIN SOLUTION
     pairs = list(zip(recall.tolist(), precision.tolist()))
@@ -641,7 +641,7 @@ check.average_precision(ap_voc11, interpolation="voc11")
 # Then compute, on this lesson's `candidates`, the mAP (IoU 0.5, COCO) with class-agnostic NMS
 # instead of class-aware NMS, and compare.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 rider_horse = two_scores = two_labels = None
 ### BEGIN SOLUTION
 rider_horse = torch.tensor([[0.3, 0.1, 0.7, 0.9], [0.2, 0.3, 0.8, 0.9]])  # IoU = 0.24 / 0.44 ≈ 0.55
@@ -670,7 +670,7 @@ check.overlapping_classes(rider_horse, two_scores, two_labels)
 # `score_thresholds` (put them in `curve_maps`). Check that it never increases with $t$, and explain
 # in a comment why it cannot.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 score_thresholds = [0.01, 0.05, 0.1, 0.2, 0.4, 0.6]
 curve_maps = None
 ### BEGIN SOLUTION
@@ -696,7 +696,7 @@ check.map_by_score_threshold(curve_maps, pred, targets, S=S, B=B, C=C, threshold
 # is *greater* than the threshold, and return the kept indices (a `LongTensor`, highest score
 # first). On equal scores, the box listed first comes first.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def my_nms(boxes, scores, iou_threshold):
     ### BEGIN SOLUTION
     order = torch.sort(scores, descending=True, stable=True).indices

@@ -579,7 +579,7 @@ for j in metric.argsort(descending=True).tolist():
 # the network outputs $t = (0, \ln 3, \ln 2, 0)$. Work out the box $(b_x, b_y, b_w, b_h)$ on paper and
 # put it in `decoded_by_hand` (a tensor); the checker compares it with `decode_anchor_boxes`.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 decoded_by_hand = None
 ### BEGIN SOLUTION
 # σ(0) = 1/2 → b_x = (0.5 + 3) / 4 = 0.875;  σ(ln 3) = 3/4 → b_y = (0.75 + 1) / 4 = 0.4375;
@@ -596,7 +596,7 @@ check.anchor_decode(decoded_by_hand, t=(0.0, math.log(3), math.log(2), 0.0), cel
 # instead. Write `decode_wh_v5(t_wh, anchors)`, check that $t = 0$ still gives exactly the anchor, that
 # no width exceeds $4 p_w$, and that the gradient at $t_w = 100$ is finite where $p_w e^{t_w}$ overflows.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def decode_wh_v5(t_wh, anchors):
     ### BEGIN SOLUTION
     return anchors * (2 * torch.sigmoid(t_wh)) ** 2
@@ -624,7 +624,7 @@ check.decode_wh_v5(decode_wh_v5)
 # $1 - p_t = e^{\log\sigma(-x)}$ or $e^{\log\sigma(x)}$ likewise. Then answer with it: at which probability
 # $p$ of a positive is the focal loss (without α) exactly 1 % of its BCE?
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def my_focal_loss(logits, targets, alpha=0.25, gamma=2.0):
     ### BEGIN SOLUTION
     log_p_t = torch.where(targets > 0.5, F.logsigmoid(logits), F.logsigmoid(-logits))
@@ -650,7 +650,7 @@ check.focal_loss(my_focal_loss)
 # the $k$ candidates with the largest task-aligned metric (α = 0.5, β = 6), best first. On the five
 # candidates of section 6, compare its top 2 with the top 2 by IoU alone and by score alone.
 
-# %% tags=["solution"] jupyter={"source_hidden": true, "outputs_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def top_k_positives(scores, ious, k):
     ### BEGIN SOLUTION
     return task_alignment_metric(scores, ious).topk(k).indices
