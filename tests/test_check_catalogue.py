@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from test_check import _area, _image_xyxy, ap_101, focal, good_giou, good_iou, greedy_nms, learner_loss
+from test_check import LOSS_OPTIONS, _area, _image_xyxy, ap_101, check_loss, focal, good_giou, good_iou, greedy_nms, learner_loss
 from yolo_lesson import check
 
 # ------------------------------------------------------------------ the loss, two new mistakes
@@ -124,15 +124,15 @@ CATALOGUE = [
     ("encode: last object keeps the cell", lambda f: check.encode_targets(f), lambda b, l, S, C: encode_good(b.flip(0), l.flip(0), S, C), 8, ["first object listed keeps the cell"]),
     ("encode: offsets in image units", lambda f: check.encode_targets(f), lambda b, l, S, C: (lambda t: torch.where(t[..., 4:5] > 0, torch.cat((t[..., :2] / S, t[..., 2:]), -1), t))(encode_good(b, l, S, C)), 1, ["x = cx·S - col"]),
     # 03, 04: the loss and its gradients
-    ("loss: a mean", lambda f: check.yolo_v1_loss(f), lambda p, t: learner_loss(p, t, reduction="mean"), 1, ["a sum, not a mean"]),
-    ("loss: confidence target 1", lambda f: check.yolo_v1_loss(f), lambda p, t: learner_loss(p, t, conf_one=True), 4, ["not to 1"]),
-    ("loss: IoU target keeps its graph", lambda f: check.yolo_v1_loss(f), lambda p, t: loss_variant(p, t, detach_iou=False), 4, ["gradient is not", "detach"]),
-    ("loss: ties to the last predictor", lambda f: check.yolo_v1_loss(f), lambda p, t: loss_variant(p, t, last_on_tie=True), 8, ["first maximum"]),
-    ("loss: predictor 0 responsible", lambda f: check.yolo_v1_loss(f), lambda p, t: learner_loss(p, t, first_responsible=True), 6, ["not always predictor 0"]),
-    ("loss: no-object on empty cells only", lambda f: check.yolo_v1_loss(f), lambda p, t: learner_loss(p, t, empty_only=True), 7, ["not only the predictors of empty cells"]),
-    ("loss: a float", lambda f: check.yolo_v1_loss(f), lambda p, t: learner_loss(p, t).item(), 1, ["carries no gradient"]),
-    ("loss: IoU in cell units", lambda f: check.yolo_v1_loss(f), lambda p, t: learner_loss(p, t, cell_frame_iou=True), 10, ["image coordinates"]),
-    ("loss: no division by N", lambda f: check.yolo_v1_loss(f), lambda p, t: learner_loss(p, t, reduction="sum"), 12, ["divide by the batch size"]),
+    ("loss: a mean", lambda f: check_loss(f), lambda p, t: learner_loss(p, t, reduction="mean"), 1, ["a sum, not a mean"]),
+    ("loss: confidence target 1", lambda f: check_loss(f), lambda p, t: learner_loss(p, t, conf_one=True), 4, ["not to 1"]),
+    ("loss: IoU target keeps its graph", lambda f: check_loss(f), lambda p, t: loss_variant(p, t, detach_iou=False), 4, ["gradient is not", "detach"]),
+    ("loss: ties to the last predictor", lambda f: check_loss(f), lambda p, t: loss_variant(p, t, last_on_tie=True), 8, ["first maximum"]),
+    ("loss: predictor 0 responsible", lambda f: check_loss(f), lambda p, t: learner_loss(p, t, first_responsible=True), 6, ["not always predictor 0"]),
+    ("loss: no-object on empty cells only", lambda f: check_loss(f), lambda p, t: learner_loss(p, t, empty_only=True), 7, ["not only the predictors of empty cells"]),
+    ("loss: a float", lambda f: check_loss(f), lambda p, t: learner_loss(p, t).item(), 1, ["carries no gradient"]),
+    ("loss: IoU in cell units", lambda f: check_loss(f), lambda p, t: learner_loss(p, t, cell_frame_iou=True), 10, ["image coordinates"]),
+    ("loss: no division by N", lambda f: check_loss(f), lambda p, t: learner_loss(p, t, reduction="sum"), 12, ["divide by the batch size"]),
     ("width gradient: no chain rule", lambda f: check.width_gradient(f), lambda w, wt: 2 * (w - wt), 1, ["chain rule"]),
     ("width gradient: sign of |w| ignored", lambda f: check.width_gradient(f), lambda w, wt, eps=1e-6: 2 * (w / (w * w + eps) ** 0.25 / 1 - wt / (abs(wt) + eps) ** 0.5) * 0 + 2 * (w / (abs(w) + eps) ** 0.5 - wt / (abs(wt) + eps) ** 0.5) * ((w / 2 + eps) / (abs(w) + eps) ** 1.5), 2, ["sign(w)"]),
     # 05: what goes wrong
@@ -166,8 +166,9 @@ REFERENCES = [
     (lambda f: check.ciou_by_hand(f), ciou_good),
     (lambda f: check.owning_cell(f), lambda cx, cy, S: (min(int(cy * S), S - 1), min(int(cx * S), S - 1))),
     (lambda f: check.encode_targets(f), encode_good),
-    (lambda f: check.yolo_v1_loss(f), loss_variant),
-    (lambda f: check.yolo_v1_loss(f, wh="signed_sqrt"), loss_variant),
+    (lambda f: check_loss(f), loss_variant),
+    # A loss without roots is right when the exercise names wh="linear".
+    (lambda f: check.yolo_v1_loss(f, **{**LOSS_OPTIONS, "wh": "linear"}), lambda p, t: learner_loss(p, t, sqrt=False)),
     (lambda f: check.nms(f), stable_nms),
     (lambda f: check.average_precision(f), ap_101),
     (lambda f: check.average_precision(f, interpolation="voc11"), lambda r, p: ap_101(r, p, levels=11)),
@@ -232,7 +233,7 @@ def test_an_answer_left_at_none_is_not_attempted(capsys):
 def test_the_loss_checker_passes_its_options_through(capsys):
     # A loss with an empty-cells no-object term passes when the exercise names that option.
     assert check.yolo_v1_loss(lambda p, t: learner_loss(p, t, empty_only=True, sqrt=True),
-                              noobj_scope="empty_cells")
+                              noobj_scope="empty_cells", **LOSS_OPTIONS)
     # ...and the options are checked as the package checks them.
     result = check.yolo_v1_loss(lambda p, t: 0.0, wh="cubic")
     assert result.status == "unavailable" and "wh" in result.report
