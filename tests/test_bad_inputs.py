@@ -104,7 +104,16 @@ LOSS = {
     "responsibility: batch sizes": (lambda: loss.responsibility(PRED[:1], TARGET), ["target must be [N, S, S, 5+C] = [1, 7, 7, 25]", "got [2, 7, 7, 25]"]),
     "YoloV1Loss: B zero": (lambda: loss.YoloV1Loss(B=0), ["B must be a positive int", "got 0"]),
     "YoloV1Loss: forward checks too": (lambda: loss.YoloV1Loss(C=3)(PRED, TARGET), ["pred must be", "(S=7, B=2, C=3)", "got [2, 7, 7, 30]"]),
-    "wh_transform: unknown mode": (lambda: loss.wh_transform(torch.ones(3), "sqrt"), ["mode must be one of 'signed_sqrt', 'clamped_sqrt', 'linear'", "got 'sqrt'"]),
+    "yolo_v1_loss: unknown wh": (lambda: loss.yolo_v1_loss(PRED, TARGET, wh="sqrt"), ["wh must be one of 'predicted_sqrt', 'signed_sqrt', 'clamped_sqrt', 'linear'", "got 'sqrt'"]),
+    "yolo_v1_loss: unknown tie_break": (lambda: loss.yolo_v1_loss(PRED, TARGET, tie_break="random"), ["tie_break must be one of 'rmse', 'first'", "got 'random'"]),
+    "yolo_v1_loss: unknown reduction": (lambda: loss.yolo_v1_loss(PRED, TARGET, reduction="mean"), ["reduction must be one of 'batchmean', 'sum'", "got 'mean'"]),
+    "responsibility: unknown tie_break": (lambda: loss.responsibility(PRED, TARGET, tie_break=0), ["tie_break must be one of 'rmse', 'first'", "got 0"]),
+    "responsibility: unknown wh": (lambda: loss.responsibility(PRED, TARGET, wh="root"), ["wh must be one of 'predicted_sqrt'", "got 'root'"]),
+    "YoloV1Loss: unknown reduction": (lambda: loss.YoloV1Loss(reduction="sum_over_batch"), ["reduction must be one of 'batchmean', 'sum'", "got 'sum_over_batch'"]),
+    "YoloV1Loss: unknown tie_break": (lambda: loss.YoloV1Loss(tie_break="last"), ["tie_break must be one of 'rmse', 'first'", "got 'last'"]),
+    "wh_transform: unknown mode": (lambda: loss.wh_transform(torch.ones(3), "sqrt"), ["mode must be one of 'predicted_sqrt', 'signed_sqrt', 'clamped_sqrt', 'linear'", "got 'sqrt'"]),
+    "wh_transform: unknown role": (lambda: loss.wh_transform(torch.ones(3), role="truth"), ["role must be one of 'prediction', 'target'", "got 'truth'"]),
+    "wh_transform: negative target size": (lambda: loss.wh_transform(torch.tensor([0.2, -0.1]), role="target"), ["wh must be >= 0 for role='target'", "got a minimum of -0.1"]),
     "wh_transform: integer widths": (lambda: loss.wh_transform(torch.ones(3, dtype=torch.long)), ["wh must be a floating-point tensor", "got dtype torch.int64"]),
 }
 

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from ._checks import (
+    require_choice,
     require_finite,
     require_float,
     require_int,
@@ -40,7 +41,14 @@ __all__ = [
     "check_target",
     "Detections",
     "decode_predictions",
+    "WH_MODES",
+    "size_from_output",
 ]
+
+# What a network's w, h outputs mean, shared by the loss, the decoding and the widgets:
+# "predicted_sqrt" (the paper, section 2.2, and darknet's `sqrt=1`): the outputs are √w, √h;
+# the three others (tutorial variants): the outputs are w, h themselves, rooted in the loss.
+WH_MODES = ("predicted_sqrt", "signed_sqrt", "clamped_sqrt", "linear")
 
 
 class CellAssignment(NamedTuple):
@@ -243,6 +251,28 @@ def cells_to_image(boxes: Tensor) -> Tensor:
     cx = (boxes[..., 0] + index[None, None, :, None]) / S  # col varies along dim 2
     cy = (boxes[..., 1] + index[None, :, None, None]) / S  # row varies along dim 1
     return torch.stack((cx, cy, boxes[..., 2], boxes[..., 3]), dim=-1)
+
+
+def size_from_output(out: Tensor, wh: str = "predicted_sqrt") -> Tensor:
+    """The box width or height that a network's w or h output stands for.
+
+    * ``wh="predicted_sqrt"`` (the default, the paper's parametrization): the output is
+      ``√w``, the size is its square. A negative output ``-r`` draws the same box as ``+r``,
+      as darknet's decoding does (``pow(output, 2)`` in ``get_detection_boxes`` of
+      ``src/detection_layer.c``), and as the loss's IoU sees it.
+    * ``"signed_sqrt"``, ``"clamped_sqrt"``, ``"linear"`` (tutorial variants, rooted inside
+      the loss): the output is the size itself, a negative one is clamped to 0 (an empty box).
+
+    Args:
+        out: a float tensor of w or h outputs, any shape.
+        wh: one of :data:`WH_MODES`.
+
+    Returns:
+        A tensor of ``out``'s shape, ``>= 0``.
+    """
+    out = require_float("out", out)
+    require_choice("wh", wh, WH_MODES)
+    return out.square() if wh == "predicted_sqrt" else out.clamp(min=0)
 
 
 def check_pred(pred: object, S: int, B: int, C: int) -> Tensor:
