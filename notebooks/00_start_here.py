@@ -197,11 +197,16 @@ print(f"entry {entry}: box {[round(v, 3) for v in by_hand.tolist()]}, score {sco
 # per lesson, a plan for a 90-minute session, the common misconceptions with the lesson that
 # addresses each, and advice for using the widgets live.
 #
-# **Student copies.** Every exercise's reference solution sits in a code cell tagged `solution`,
-# between `### BEGIN SOLUTION` and `### END SOLUTION` lines (the markers nbgrader uses). `make student`
-# writes copies of the lessons with those regions removed: a function body becomes
-# `raise NotImplementedError`, free-form code becomes `# YOUR CODE HERE`, and the rest of each
-# lesson still runs top to bottom. Hand those out; keep the originals as your answer key.
+# **Student copies and grading.** Every exercise's reference solution sits in a code cell tagged
+# `solution`, folded in JupyterLab and on the website, inside a region marked by nbgrader's solution
+# comments. `make student` writes copies of the lessons with those regions removed: a function body
+# becomes `raise NotImplementedError`, free-form code becomes `# YOUR CODE HERE`, and the rest of
+# each lesson still runs top to bottom. Every exercise is followed by a checker cell (tagged
+# `check`) that stays in the copy: it says "not attempted yet" until the learner answers, then
+# runs the answer on hidden cases. Under nbgrader each checker cell is a locked grade cell worth one
+# point, and fails its test when a case fails (`python tools/make_student.py --keep-solutions`
+# writes the instructor versions that `nbgrader generate_assignment` expects). Hand out the copies;
+# keep the originals as your answer key.
 
 # %% [markdown]
 # ## 6 · Course map
@@ -233,11 +238,19 @@ print(f"entry {entry}: box {[round(v, 3) for v in by_hand.tolist()]}, score {sco
 # %% [markdown]
 # ## Exercises
 #
+# Each exercise has a cell for your answer, followed by a checker cell that runs it on hidden cases
+# and, when one fails, shows that case, the expected and the received value, and a hint. In the
+# lesson the answer cells hold a solution and start folded: click the cell's left edge to open one.
+
+# %%
+from yolo_lesson import check
+
+# %% [markdown]
 # **Exercise 1 — the size of the output.** YOLO variants change S, B and C. Write
 # `numbers_per_image(S, B, C)`, the count of numbers the network outputs for one image, and use it
 # for the paper (7, 2, 20) and for a grid of 13 × 13 with 3 boxes per cell and the 80 COCO classes.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def numbers_per_image(S, B, C):
     ### BEGIN SOLUTION
     return S * S * (B * 5 + C)
@@ -246,16 +259,18 @@ def numbers_per_image(S, B, C):
 
 ### BEGIN SOLUTION
 assert numbers_per_image(7, 2, 20) == torch.zeros(1, 7, 7, 30)[0].numel() == 1470
-assert numbers_per_image(13, 3, 80) == 13 * 13 * 95 == 16055
 print("paper:", numbers_per_image(7, 2, 20), "| 13 × 13, B = 3, C = 80:", numbers_per_image(13, 3, 80))
 ### END SOLUTION
+
+# %% tags=["check"]
+check.numbers_per_image(numbers_per_image)
 
 # %% [markdown]
 # **Exercise 2 — where are the confidences?** Write `confidence_channels(B)`, the list of channel
 # indices of the B confidences in the last dimension of `pred` (for B = 2: `[4, 9]`). Check that
 # `pred[..., confidence_channels(B)]` equals the `confidences` we split out in section 3.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def confidence_channels(B):
     ### BEGIN SOLUTION
     return [5 * b + 4 for b in range(B)]
@@ -263,17 +278,19 @@ def confidence_channels(B):
 
 
 ### BEGIN SOLUTION
-assert confidence_channels(2) == [4, 9] and confidence_channels(3) == [4, 9, 14]
 torch.testing.assert_close(pred[..., confidence_channels(B)], confidences)
 print("confidence channels for B = 2:", confidence_channels(2))
 ### END SOLUTION
+
+# %% tags=["check"]
+check.confidence_channels(confidence_channels)
 
 # %% [markdown]
 # **Exercise 3 — find a detection.** `decode_predictions` lists each image's predictors by row,
 # column, predictor. Write `detection_index(row, col, b, S, B)` and check it on every predictor of
 # image 1: the decoded box at that index must have its centre in cell `(row, col)`.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def detection_index(row, col, b, S, B):
     ### BEGIN SOLUTION
     return (row * S + col) * B + b
@@ -289,3 +306,6 @@ for row in range(S):
             assert int(cx * S) == col and int(cy * S) == row, (row, col, b)
 print("all", S * S * B, "detections of image 1 sit in their own cell")
 ### END SOLUTION
+
+# %% tags=["check"]
+check.detection_index(detection_index)

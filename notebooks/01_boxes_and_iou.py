@@ -658,15 +658,20 @@ assert (ciou(a, b) <= diou(a, b)).all()
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise has a cell for your code; where a checker follows, it runs your function on hidden
-# cases and, if one fails, shows that case, the expected and the received value, and a hint.
-#
+# Each exercise has a cell for your answer, followed by a checker cell that runs it on hidden cases
+# and, when one fails, shows that case, the expected and the received value, and a hint. In the
+# lesson the answer cells hold a solution and start folded: click the cell's left edge to open one.
+
+# %%
+from yolo_lesson import check
+
+# %% [markdown]
 # **Exercise 1 — IoU by hand, then from memory.** Take $A = (0, 0, 4, 2)$ and $B = (2, 1, 5, 4)$ in pixels.
 # Work out the intersection box, its area, the two areas, the union and the IoU as a fraction, on
 # paper first. Then, without scrolling up, write `my_iou(a, b)` for elementwise `xyxy` boxes
 # `[..., 4]` (with the guard of section 6), check your fraction with it, and run the checker.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def my_iou(a, b):
     ### BEGIN SOLUTION
     top_left = torch.maximum(a[..., :2], b[..., :2])
@@ -681,23 +686,19 @@ def my_iou(a, b):
 ### BEGIN SOLUTION
 # Intersection: x from max(0, 2) = 2 to min(4, 5) = 4, y from max(0, 1) = 1 to min(2, 4) = 2: 2 × 1 = 2.
 # |A| = 4 × 2 = 8, |B| = 3 × 3 = 9, union = 8 + 9 - 2 = 15, IoU = 2/15.
-by_hand = 2 / 15
 value = my_iou(torch.tensor([0.0, 0.0, 4.0, 2.0]), torch.tensor([2.0, 1.0, 5.0, 4.0])).item()
-assert abs(value - by_hand) < 1e-6
-print(f"IoU = 2/15 = {value:.4f}")
+print(f"IoU = 2/15 = {2 / 15:.4f}; my_iou gives {value:.4f}")
 ### END SOLUTION
 
-# %%
-from yolo_lesson import check
-
+# %% tags=["check"]
 check.iou(my_iou)
 
 # %% [markdown]
 # **Exercise 2 — pairwise IoU via broadcasting.** Write `pairwise_iou(boxes1, boxes2)` for `[N, 4]` and
 # `[M, 4]` boxes returning `[N, M]`, *without* calling `iou` or `box_iou`: insert the right
-# `None` dimensions, then follow the steps of section 3. Compare with `box_iou` on random boxes.
+# `None` dimensions, then follow the steps of section 3.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def pairwise_iou(boxes1, boxes2):
     ### BEGIN SOLUTION
     a, b = boxes1[:, None, :], boxes2[None, :, :]  # [N, 1, 4] and [1, M, 4]
@@ -709,46 +710,43 @@ def pairwise_iou(boxes1, boxes2):
     return inter / (area1[:, None] + area2[None, :] - inter)
     ### END SOLUTION
 
-
-### BEGIN SOLUTION
-boxes1, boxes2 = random_boxes(6), random_boxes(9)
-assert pairwise_iou(boxes1, boxes2).shape == (6, 9)
-torch.testing.assert_close(pairwise_iou(boxes1, boxes2), box_iou(boxes1, boxes2))
-print("pairwise_iou matches box_iou")
-### END SOLUTION
+# %% tags=["check"]
+check.pairwise_iou(pairwise_iou)
 
 # %% [markdown]
-# **Exercise 3 — same IoU, different GIoU.** Find a ground-truth box and two predictions with *equal* IoU
-# but *different* GIoU, and say in one sentence which prediction a GIoU loss prefers and why.
-# (Hint: section 5a. Can you also find a pair where the IoU is not 0?)
+# **Exercise 3 — same IoU, different GIoU.** Find a ground-truth box `truth_box` and two predictions
+# `first` and `second` with *equal* IoU (and, to make it interesting, an IoU above 0) but *different*
+# GIoU, and set `preferred` to the one a GIoU loss prefers (`"first"` or `"second"`). Say why in a
+# comment. (Hint: section 5a.)
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+truth_box = first = second = preferred = None
 ### BEGIN SOLUTION
+# A half-shifted square (hull = union, GIoU = IoU = 1/3) and a diagonal shift with the same IoU:
+# shifted by d on both axes, the overlap is (1 - d)² = 1/2, the union 3/2, the IoU 1/3. The
+# diagonal one leaves two empty corners in its hull, so its GIoU is lower: the loss prefers `first`.
 truth_box = torch.tensor([0.0, 0.0, 1.0, 1.0])
-near, far = torch.tensor([1.5, 0.0, 2.5, 1.0]), torch.tensor([3.0, 0.0, 4.0, 1.0])
-assert iou(near, truth_box) == iou(far, truth_box) == 0
-assert giou(near, truth_box) > giou(far, truth_box)  # -1/5 against -1/2: the closer miss is better
-# With overlap: a half-shifted square (hull = union, GIoU = IoU = 1/3) and a diagonal shift of
-# the same IoU. The diagonal one leaves two empty corners in its hull, so its GIoU is lower.
-side = torch.tensor([0.5, 0.0, 1.5, 1.0])
-d = 1 - math.sqrt(0.5)  # shifted by d on both axes: overlap (1 - d)² = 1/2, union 3/2, IoU 1/3
-diagonal = truth_box + d
-torch.testing.assert_close(iou(diagonal, truth_box), iou(side, truth_box))
-assert giou(diagonal, truth_box) < giou(side, truth_box)
-print(f"disjoint: GIoU {giou(near, truth_box):.3f} vs {giou(far, truth_box):.3f};"
-      f" overlapping (IoU 1/3): GIoU {giou(side, truth_box):.3f} vs {giou(diagonal, truth_box):.3f}")
+first = torch.tensor([0.5, 0.0, 1.5, 1.0])
+second = truth_box + (1 - math.sqrt(0.5))
+preferred = "first"
+print(f"IoU {iou(first, truth_box):.4f} and {iou(second, truth_box):.4f}; "
+      f"GIoU {giou(first, truth_box):.4f} and {giou(second, truth_box):.4f}")
 ### END SOLUTION
+
+# %% tags=["check"]
+check.same_iou_different_giou(truth_box, first, second, preferred)
 
 # %% [markdown]
 # **Exercise 4 — CIoU's α.** For the wide prediction of section 5c, compute $v$, $\alpha$ and the CIoU by
-# hand from the formulas (use `math.atan`), and check against `ciou`. Then move the wide box
+# hand from the formulas (use `math.atan`) in `ciou_by_hand(w, h, overlap, rho2_over_c2=0, s=0.4)`,
+# for a `w × h` box against a square of side `s`, and check against `ciou`. Then move the wide box
 # down by 0.1 so that its IoU falls: does $\alpha$ go up or down, and why is that a sensible choice?
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def ciou_by_hand(w, h, overlap, rho2_over_c2=0.0, s=0.4):
     ### BEGIN SOLUTION
     v = 4 / math.pi**2 * (math.atan(w / h) - math.atan(s / s)) ** 2
-    alpha = v / ((1 - overlap) + v)
+    alpha = v / ((1 - overlap) + v) if v > 0 else 0.0
     return v, alpha, overlap - rho2_over_c2 - alpha * v
     ### END SOLUTION
 
@@ -759,6 +757,41 @@ assert abs(value - ciou(same_iou[2], square).item()) < 1e-6
 moved = same_iou[2] + torch.tensor([0.0, 0.1, 0.0, 0.1])  # now sticks out below the square
 _, alpha_moved, _ = ciou_by_hand(w_wide, h_wide, overlap=iou(moved, square).item())
 # Lower IoU -> larger 1 - IoU -> smaller α: overlap first, shape later.
-assert iou(moved, square) < 0.45 and alpha_moved < alpha - 0.01
 print(f"v = {v:.4f}, α = {alpha:.4f} -> {alpha_moved:.4f} after the move, CIoU = {value:.4f}")
 ### END SOLUTION
+
+# %% tags=["check"]
+check.ciou_by_hand(ciou_by_hand)
+
+# %% [markdown]
+# **Exercise 5 — GIoU from its definition.** Write `my_giou(a, b)` for elementwise `xyxy` boxes
+# `[..., 4]` (broadcasting like `iou`), from the definition of section 5a: the IoU minus the share
+# of the enclosing box $C$ that the union leaves empty. You may call your `my_iou`.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+def my_giou(a, b):
+    ### BEGIN SOLUTION
+    hull_wh = torch.maximum(a[..., 2:], b[..., 2:]) - torch.minimum(a[..., :2], b[..., :2])  # [..., 2]
+    hull = hull_wh[..., 0] * hull_wh[..., 1]
+    overlap = (torch.minimum(a[..., 2:], b[..., 2:]) - torch.maximum(a[..., :2], b[..., :2])).clamp(min=0)
+    inter = overlap[..., 0] * overlap[..., 1]
+    union = area(a) + area(b) - inter
+    return my_iou(a, b) - (hull - union) / hull
+    ### END SOLUTION
+
+# %% tags=["check"]
+check.giou(my_giou)
+
+# %% [markdown]
+# **Exercise 6 — centre format to corners.** Write `my_cxcywh_to_xyxy(boxes)` for boxes `[..., 4]`
+# in `(cx, cy, w, h)`, returning `(x1, y1, x2, y2)` for any leading shape, without changing its input.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+def my_cxcywh_to_xyxy(boxes):
+    ### BEGIN SOLUTION
+    cx, cy, w, h = boxes.unbind(-1)
+    return torch.stack((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), dim=-1)
+    ### END SOLUTION
+
+# %% tags=["check"]
+check.box_convert(my_cxcywh_to_xyxy)

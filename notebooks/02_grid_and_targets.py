@@ -491,61 +491,82 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise has a cell for your code; where a checker follows, it runs your function on hidden
-# cases and, if one fails, shows that case, the expected and the received value, and a hint.
-#
-# **Exercise 1 — which cell?** With S = 7, which cell owns an object centred at
-# $(c_x, c_y) = (0.62, 0.31)$? And with S = 13? Work it out on paper first, then check with
-# `assign_cells`.
+# Each exercise has a cell for your answer, followed by a checker cell that runs it on hidden cases
+# and, when one fails, shows that case, the expected and the received value, and a hint. In the
+# lesson the answer cells hold a solution and start folded: click the cell's left edge to open one.
 
-# %% tags=["solution"]
+# %%
+from yolo_lesson import check
+
+# %% [markdown]
+# **Exercise 1 — which cell?** With S = 7, which cell owns an object centred at
+# $(c_x, c_y) = (0.62, 0.31)$? And with S = 13? Work it out on paper first, then write
+# `owning_cell(cx, cy, S)` returning `(row, col)`, and compare with `assign_cells`. Mind the edges:
+# a centre exactly on a cell border, and a centre at 1.0.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+def owning_cell(cx, cy, S):
+    ### BEGIN SOLUTION
+    return min(int(cy * S), S - 1), min(int(cx * S), S - 1)
+    ### END SOLUTION
+
+
 ### BEGIN SOLUTION
 # S = 7:  cx·S = 4.34 -> col 4;  cy·S = 2.17 -> row 2.
 # S = 13: cx·S = 8.06 -> col 8;  cy·S = 4.03 -> row 4.
-centre = torch.tensor([[0.62, 0.31, 0.1, 0.1]])
-for s, expected in [(7, (2, 4)), (13, (4, 8))]:
-    rows, cols, _ = assign_cells(centre, s)
-    assert (rows.item(), cols.item()) == expected
-    print(f"S = {s}: row {rows.item()}, col {cols.item()}")
+for s in (7, 13):
+    rows, cols, _ = assign_cells(torch.tensor([[0.62, 0.31, 0.1, 0.1]]), s)
+    assert owning_cell(0.62, 0.31, s) == (rows.item(), cols.item())
+    print(f"S = {s}: (row, col) = {owning_cell(0.62, 0.31, s)}")
 ### END SOLUTION
+
+# %% tags=["check"]
+check.owning_cell(owning_cell)
 
 # %% [markdown]
 # **Exercise 2 — encode a box by hand.** A car (class 6 of C = 20) has centre $(0.9, 0.15)$ and
-# size $0.2 \times 0.3$. With S = 7, write down the cell and its full 25-number target vector,
-# then compare with `encode_targets`.
+# size $0.2 \times 0.3$. With S = 7, write down its cell `car_cell = (row, col)` and its full
+# 25-number target vector `car_vector`, by hand (no `encode_targets`); the checker compares them
+# with `encode_targets`.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+car_cell = car_vector = None
 ### BEGIN SOLUTION
 # cx·S = 6.3 -> col 6, x = 0.3;  cy·S = 1.05 -> row 1, y = 0.05;  w = 0.2, h = 0.3, obj = 1.
-by_hand = torch.zeros(25)
-by_hand[:5] = torch.tensor([0.3, 0.05, 0.2, 0.3, 1.0])
-by_hand[5 + 6] = 1.0
-encoded = encode_targets(torch.tensor([[0.9, 0.15, 0.2, 0.3]]), torch.tensor([6]), S=7, C=20)
-torch.testing.assert_close(encoded[1, 6], by_hand)
-assert encoded[..., 4].sum() == 1  # and no other cell is marked
-print(encoded[1, 6, :5])
+car_cell = (1, 6)
+car_vector = torch.zeros(25)
+car_vector[:5] = torch.tensor([0.3, 0.05, 0.2, 0.3, 1.0])
+car_vector[5 + 6] = 1.0
 ### END SOLUTION
+
+# %% tags=["check"]
+check.encoded_cell(car_cell, car_vector, box=(0.9, 0.15, 0.2, 0.3), label=6, S=7, C=20)
 
 # %% [markdown]
 # **Exercise 3 — find the dropped objects.** In the scene below (S = 7), which objects lose their
-# cell? Find them by computing every object's cell, then check with `assign_cells`. Then reorder
-# the list so that in every collision the *largest* box keeps the cell.
+# cell? Find them by computing every object's cell (`dropped`, a list of indices), then check with
+# `assign_cells`. Then reorder the scene (`reordered`, the same boxes in a new order) so that in
+# every collision the *largest* box keeps the cell.
 
-# %% tags=["solution"]
-### BEGIN SOLUTION
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 scene = torch.tensor([
-    [0.10, 0.10, 0.10, 0.10],   # cell (0, 0)
-    [0.40, 0.60, 0.30, 0.40],   # 2.8, 4.2 -> cell (4, 2)
-    [0.13, 0.05, 0.20, 0.30],   # cell (0, 0): collides with object 0
-    [0.35, 0.68, 0.10, 0.10],   # 2.45, 4.76 -> cell (4, 2): collides with object 1
-    [0.90, 0.90, 0.20, 0.20],   # cell (6, 6)
+    [0.10, 0.10, 0.10, 0.10],
+    [0.40, 0.60, 0.30, 0.40],
+    [0.13, 0.05, 0.20, 0.30],
+    [0.35, 0.68, 0.10, 0.10],
+    [0.90, 0.90, 0.20, 0.20],
 ])
-assert assign_cells(scene, 7).dropped.tolist() == [2, 3]
-by_area = (scene[:, 2] * scene[:, 3]).argsort(descending=True)   # largest first
-kept = by_area[assign_cells(scene[by_area], 7).kept]
-assert sorted(kept.tolist()) == [1, 2, 4]  # object 2 (0.06) beats object 0 (0.01); 1 beats 3
-print("dropped in the given order:", assign_cells(scene, 7).dropped.tolist(), "| kept when largest first:", sorted(kept.tolist()))
+dropped = reordered = None
+### BEGIN SOLUTION
+# Cells: (0, 0), (4, 2), (0, 0), (4, 2), (6, 6): objects 2 and 3 collide with 0 and 1.
+dropped = [2, 3]
+assert assign_cells(scene, 7).dropped.tolist() == dropped
+reordered = scene[(scene[:, 2] * scene[:, 3]).argsort(descending=True)]   # largest first
+print("dropped in the given order:", dropped)
 ### END SOLUTION
+
+# %% tags=["check"]
+check.collisions(scene, dropped, reordered, S=7)
 
 # %% [markdown]
 # **Exercise 4 — your own encoder.** Without looking back at section 4, write
@@ -553,7 +574,7 @@ print("dropped in the given order:", assign_cells(scene, 7).dropped.tolist(), "|
 # objects is fine). Think about the edges before you run the checker: a centre exactly on a cell
 # border, a centre at 1.0, an image with no objects, two centres in one cell.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def my_encode_targets(boxes, labels, S, C):
     ### BEGIN SOLUTION
     target = torch.zeros(S, S, 5 + C, dtype=boxes.dtype)
@@ -566,14 +587,5 @@ def my_encode_targets(boxes, labels, S, C):
     return target
     ### END SOLUTION
 
-
-### BEGIN SOLUTION
-edges = torch.tensor([[0.25, 0.5, 0.2, 0.2], [1.0, 1.0, 0.1, 0.1], [0.3, 0.55, 0.3, 0.3]])
-edge_labels = torch.tensor([0, 1, 2])
-torch.testing.assert_close(my_encode_targets(edges, edge_labels, 4, 3), encode_targets(edges, edge_labels, S=4, C=3))
-### END SOLUTION
-
-# %%
-from yolo_lesson import check
-
+# %% tags=["check"]
 check.encode_targets(my_encode_targets)

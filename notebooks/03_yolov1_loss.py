@@ -647,23 +647,31 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise has a cell for your code; where a checker follows, it runs your function on hidden
-# cases and, if one fails, shows that case, the expected and the received value, and a hint.
-#
+# Each exercise has a cell for your answer, followed by a checker cell that runs it on hidden cases
+# and, when one fails, shows that case, the expected and the received value, and a hint. In the
+# lesson the answer cells hold a solution and start folded: click the cell's left edge to open one.
+
+# %%
+from yolo_lesson import check
+
+# %% [markdown]
 # **Exercise 1 — a box term by hand.** In the hand-made batch (section 2), image 1, cell (1,1):
 # the responsible predictor 0 predicts (0.5, 0.5, 0.16, 0.25) for an object at (0.5, 0.5, 0.2, 0.2).
-# Compute its box term (with λ_coord = 5, before dividing by N) on paper, then check it against the
-# package on a batch made of image 1 alone.
+# Take 0.16 and 0.25 as the predicted width and height, compared through their square roots (the
+# package's `wh="signed_sqrt"`, named explicitly in the checker call). Compute the box term by hand
+# (λ_coord = 5, N = 1 for a batch made of image 1 alone) and put it in `box_by_hand`.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+box_by_hand = None
 ### BEGIN SOLUTION
 # x and y are exact: 0. Roots: √0.16 = 0.4, √0.2 ≈ 0.44721, √0.25 = 0.5.
 # (0.4 - 0.44721)² + (0.5 - 0.44721)² = 0.002229 + 0.002786 = 0.005015;  × 5 = 0.02508.
-by_hand = 5 * ((0.4 - 0.2**0.5) ** 2 + (0.5 - 0.2**0.5) ** 2)
-package_box = yolo_v1_loss(pred[1:], target[1:], S=3, B=2, C=3).box.item()  # N = 1
-assert abs(by_hand - package_box) < 1e-5
-print(f"by hand {by_hand:.5f}, package {package_box:.5f}")
+box_by_hand = 5 * ((0.4 - 0.2**0.5) ** 2 + (0.5 - 0.2**0.5) ** 2)
+print(f"by hand {box_by_hand:.5f}")
 ### END SOLUTION
+
+# %% tags=["check"]
+check.loss_term(box_by_hand, "box", pred[1:], target[1:], S=3, B=2, C=3, wh="signed_sqrt")
 
 # %% [markdown]
 # **Exercise 2 — the class term another way, then the whole loss.** (a) Re-implement the class term
@@ -671,10 +679,12 @@ print(f"by hand {by_hand:.5f}, package {package_box:.5f}")
 # `[number of object cells, C]`), sum their squared differences and divide by N. Check it on the
 # hand-made batch and on the big one. (b) Assemble `my_loss(pred, target)`, the paper's total for
 # B = 2, from `my_box_term`, `my_obj_term`, `my_noobj_term` and your class term, and run the
-# checker: each hidden case is built to catch one classic mistake. Then break `my_loss` on purpose
-# (a mean instead of the sum, `conf_target="one"`, ...) and read what the checker says.
+# checker: it compares the total *and* its gradient ∂total/∂pred with the package's on hidden
+# cases, each built to catch one classic mistake. Then break `my_loss` on purpose (a mean instead
+# of the sum, a confidence target of 1, an IoU target that keeps its graph, ...) and read what the
+# checker says.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def class_term_by_indexing(pred, target, B):
     ### BEGIN SOLUTION
     has_object = target[..., 4].bool()
@@ -694,49 +704,52 @@ def my_loss(pred, target):
 ### BEGIN SOLUTION
 torch.testing.assert_close(class_term_by_indexing(pred, target, 2), yolo_v1_loss(pred, target, S=3, B=2, C=3).cls)
 torch.testing.assert_close(class_term_by_indexing(big_pred, big_target, 2), yolo_v1_loss(big_pred, big_target).cls)
-torch.testing.assert_close(my_loss(big_pred, big_target), yolo_v1_loss(big_pred, big_target).total)
 print("both ways agree:", round(class_term_by_indexing(pred, target, 2).item(), 4))
 ### END SOLUTION
 
-# %%
-from yolo_lesson import check
-
+# %% tags=["check"]
 check.yolo_v1_loss(my_loss)  # the paper's layout, S = 7, B = 2, C = 20
 
 # %% [markdown]
 # **Exercise 3 — λ_noobj = 0.** Predict, before running anything: with `lambda_noobj=0`, what are the
 # noobj term and the total on the big batch? Which confidences then receive no gradient at all?
-# Check your prediction.
+# Check your prediction with autograd, and put the answer in `silent`: a boolean `[8, 7, 7, 2]`
+# tensor, True for each confidence of `big_pred` without a gradient.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+silent = None
 ### BEGIN SOLUTION
 # noobj = 0 and total = box + obj + cls. Only the responsible confidences keep a target; every
 # other confidence gets gradient 0, so nothing would stop them from drifting upwards.
 leaf = big_pred.clone().requires_grad_()
 off = yolo_v1_loss(leaf, big_target, lambda_noobj=0.0)
 assert off.noobj.item() == 0.0
-torch.testing.assert_close(off.total, weighted.box + weighted.obj + weighted.cls)
 off.total.backward()
-conf_grad = leaf.grad[..., [4, 9]]                                  # [8, 7, 7, 2]
-resp_mask = responsibility(big_pred, big_target).responsible
-assert torch.count_nonzero(conf_grad[~resp_mask]) == 0
-print(f"noobj {off.noobj.item()}, confidences with a gradient: {int(torch.count_nonzero(conf_grad))} "
-      f"(= {int(resp_mask.sum())} responsible)")
+silent = leaf.grad[..., [4, 9]] == 0                                   # [8, 7, 7, 2]
+print(f"noobj {off.noobj.item()}, confidences without a gradient: {int(silent.sum())} of {silent.numel()}")
 ### END SOLUTION
+
+# %% tags=["check"]
+check.confidences_without_gradient(silent, big_pred, big_target, lambda_noobj=0.0)
 
 # %% [markdown]
-# **Exercise 4 — the forgotten predictor.** With `noobj_scope="empty_cells"`, which confidence in the
-# hand-made batch's image 0, cell (0,0) receives no gradient from any term? Find it with autograd.
+# **Exercise 4 — the forgotten predictor.** With `noobj_scope="empty_cells"`, which confidences of
+# the hand-made batch receive no gradient from any term? Find them with autograd, on a copy of
+# `pred` whose confidences are all 0.5 (so that no gradient is 0 by accident), and put them in
+# `forgotten`, a boolean `[2, 3, 3, 2]` tensor.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+forgotten = None
 ### BEGIN SOLUTION
-# Predictor 1 of that cell lost the IoU contest (0.083 vs 0.703): it is not responsible, so the
-# obj term ignores it, and the cell is not empty, so the empty-cells noobj term ignores it too.
-leaf = pred.clone().requires_grad_()
+# In each object cell the predictor that lost the IoU contest is not responsible, so the obj term
+# ignores it, and its cell is not empty, so the empty-cells noobj term ignores it too.
+leaf = pred.clone()
+leaf[..., [4, 9]] = 0.5
+leaf.requires_grad_()
 yolo_v1_loss(leaf, target, S=3, B=2, C=3, noobj_scope="empty_cells").total.backward()
-assert leaf.grad[0, 0, 0, 9] == 0 and leaf.grad[0, 0, 0, 4] != 0
-leaf.grad = None
-yolo_v1_loss(leaf, target, S=3, B=2, C=3).total.backward()  # the paper's scope
-assert leaf.grad[0, 0, 0, 9] != 0
-print("empty_cells: predictor 1's confidence gets 0; paper scope:", round(leaf.grad[0, 0, 0, 9].item(), 3))
+forgotten = leaf.grad[..., [4, 9]] == 0
+print("forgotten (image, row, col, predictor):", torch.nonzero(forgotten).tolist())
 ### END SOLUTION
+
+# %% tags=["check"]
+check.confidences_without_gradient(forgotten, pred, target, S=3, B=2, C=3, noobj_scope="empty_cells")

@@ -293,12 +293,21 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1 — the signed root's gradient.** Write the gradient of the width term with respect
-# to $w$ when the package's *signed* square root $s(w) = w / \sqrt{|w| + \varepsilon}$ is used,
-# and check it with autograd at $w = -0.01$ (a negative width a network can output): is it
-# finite, and which way does it push?
+# Each exercise has a cell for your answer, followed by a checker cell that runs it on hidden cases
+# and, when one fails, shows that case, the expected and the received value, and a hint. In the
+# lesson the answer cells hold a solution and start folded: click the cell's left edge to open one.
 
-# %% tags=["solution"]
+# %%
+from yolo_lesson import check
+
+# %% [markdown]
+# **Exercise 1 — the signed root's gradient.** Write the gradient of the width term
+# $(s(w) - s(w_{true}))^2$ with respect to $w$ when the package's *signed* square root
+# $s(w) = w / \sqrt{|w| + \varepsilon}$ is used (`wh="signed_sqrt"`, named explicitly in the
+# checker call), and check it with autograd at $w = -0.01$ (a negative width a network can output):
+# is it finite, and which way does it push?
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def signed_sqrt_width_grad(w, w_true, eps=1e-6):
     """∂/∂w of (s(w) - s(w_true))² for the signed square root s(w) = w / sqrt(|w| + eps)."""
     ### BEGIN SOLUTION
@@ -309,39 +318,54 @@ def signed_sqrt_width_grad(w, w_true, eps=1e-6):
     ### END SOLUTION
 
 
-# %% tags=["solution"]
 ### BEGIN SOLUTION
 w = torch.tensor(-0.01, dtype=torch.float64, requires_grad=True)
-(auto,) = torch.autograd.grad((wh_transform(w) - wh_transform(torch.tensor(0.2, dtype=torch.float64))) ** 2, w)
+goal = wh_transform(torch.tensor(0.2, dtype=torch.float64), "signed_sqrt")
+(auto,) = torch.autograd.grad((wh_transform(w, "signed_sqrt") - goal) ** 2, w)
 assert abs(signed_sqrt_width_grad(-0.01, 0.2) - float(auto)) < 1e-9
-assert float(auto) < 0  # negative gradient: descent increases w, back towards positive widths
+# Negative: gradient descent increases w, back towards positive widths.
+print(f"∂/∂w at w = -0.01: {float(auto):.3f}")
 ### END SOLUTION
+
+# %% tags=["check"]
+check.width_gradient(signed_sqrt_width_grad, wh="signed_sqrt")
 
 # %% [markdown]
 # **Exercise 2 — a new responsible predictor.** In the box playground, drag predictor 2 until it
-# becomes responsible. Before you do, predict which gradients become zero and which become
-# non-zero; then check with `playground.box_playground` by calling it with predictor 2 placed on
-# the object.
+# becomes responsible. Before you do, predict which gradients become exactly zero: write them in
+# `predicted_zero` as a set of names `"p1.x"`, `"p1.y"`, `"p1.w"`, `"p1.h"`, `"p1.conf"`, `"p2.x"`, ...
+# Then put the box you dragged to in `placed` and check with `playground.box_playground`.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+placed = predicted_zero = None
 ### BEGIN SOLUTION
-moved = playground.box_playground(truth, [preds[0], (0.31, 0.29, 0.61, 0.71)], confs, scores)
-assert moved.responsible == 1
-assert all(moved.grads[0][k] == 0 for k in "xywh")  # predictor 1's box is free now
-assert moved.grads[0]["conf"] == 2 * 0.5 * confs[0]  # ...and its confidence is pulled to 0
-assert any(moved.grads[1][k] != 0 for k in "xywh")
+# Predictor 1 is no longer responsible: no box term for it, so its four box gradients are 0;
+# its confidence is now pulled to 0 by the no-object term (not zero). Predictor 2 is placed with
+# its centre on the object's centre, (0.46, 0.5): its x and y errors, hence their gradients, are 0
+# too; its width and height differ from the object's, so w and h keep a gradient.
+placed = (0.31, 0.29, 0.61, 0.71)
+predicted_zero = {"p1.x", "p1.y", "p1.w", "p1.h", "p2.x", "p2.y"}
+moved = playground.box_playground(truth, [preds[0], placed], confs, scores)
+print("responsible:", moved.responsible + 1, "| predictor 1's gradients:", moved.grads[0])
 ### END SOLUTION
+
+# %% tags=["check"]
+check.responsible_switch(placed, predicted_zero, truth=truth, first=preds[0], confs=confs, scores=scores)
 
 # %% [markdown]
 # **Exercise 3 — balancing the gradients.** Find the λ_noobj at which the no-object term's
-# gradient norm equals the box term's on the batch above (λ_coord = 5). The gradient norm is
-# linear in λ_noobj, so one measurement is enough.
+# gradient norm equals the box term's on the batch above (λ_coord = 5), and put it in `balance`.
+# The gradient norm is linear in λ_noobj, so one measurement is enough.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+balance = None
 ### BEGIN SOLUTION
 at_one = playground.lambda_explorer(batch, 5.0, 1.0).grad_norms
 balance = at_one["box"] / at_one["noobj"]
-check = playground.lambda_explorer(batch, 5.0, balance).grad_norms
-assert abs(check["noobj"] - check["box"]) < 1e-9
+balanced = playground.lambda_explorer(batch, 5.0, balance).grad_norms
+assert abs(balanced["noobj"] - balanced["box"]) < 1e-9
 print(f"λ_noobj ≈ {balance:.2f}")
 ### END SOLUTION
+
+# %% tags=["check"]
+check.balancing_lambda(balance, batch, lambda_coord=5.0)

@@ -693,42 +693,46 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
+# Each exercise has a cell for your answer, followed by a checker cell that runs it on hidden cases
+# and, when one fails, shows that case, the expected and the received value, and a hint. In the
+# lesson the answer cells hold a solution and start folded: click the cell's left edge to open one.
+
+# %%
+from yolo_lesson import check
+
+# %% [markdown]
 # **Exercise 1 — a safe masked mean.** Write `safe_masked_mean(values, mask)` that returns the mean
 # of `values[mask]` and exactly 0 when `mask` selects nothing, with a finite gradient in both cases.
 # Do it without `torch.where` this time (boolean indexing is fine).
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def safe_masked_mean(values, mask):
     ### BEGIN SOLUTION
     selected = values[mask]
     return selected.sum() / max(selected.numel(), 1)
     ### END SOLUTION
 
-
-### BEGIN SOLUTION
-values = torch.tensor([1.0, 2.0, 6.0], requires_grad=True)
-assert safe_masked_mean(values, torch.tensor([True, False, True])).item() == 3.5
-empty_result = safe_masked_mean(values, torch.zeros(3, dtype=torch.bool))
-empty_result.backward()
-assert empty_result.item() == 0.0 and torch.isfinite(values.grad).all()
-print("safe_masked_mean: 3.5 on two elements, 0.0 on none, gradient", values.grad.tolist())
-### END SOLUTION
+# %% tags=["check"]
+check.safe_masked_mean(safe_masked_mean)
 
 # %% [markdown]
 # **Exercise 2 — effective weights by hand.** An image on the 7 × 7 grid holds K = 5 objects. Using
-# the formulas of section 6, compute by hand the ratio (empty cell's confidence weight) / (object
-# cell's confidence weight) in the article's version 2, and say how many times larger it is than the
-# paper's 0.5. Check your numbers with `effective_weights`.
+# the formulas of section 6, compute by hand `ratio`, (empty cell's confidence weight) / (object
+# cell's confidence weight) in the article's version 2, and `times`, how many times the paper's 0.5
+# is larger than that ratio. Check your numbers with `effective_weights`.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+ratio = times = None
 ### BEGIN SOLUTION
 # w_obj = 1/5 = 0.2, w_noobj = 0.5/44 = 0.011364; ratio 0.011364 / 0.2 = 0.056818 = 2.5/44,
 # about 8.8 times smaller than the paper's 0.5.
+ratio, times = 2.5 / 44, 0.5 / (2.5 / 44)
 obj_w, noobj_w, _ = effective_weights(article_loss_smoothl1_bce, 5)
-assert abs(noobj_w / obj_w - 2.5 / 44) < 1e-6
-assert abs(0.5 / (noobj_w / obj_w) - 8.8) < 1e-6
-print(f"ratio {noobj_w / obj_w:.6f}, the paper's 0.5 is {0.5 / (noobj_w / obj_w):.1f} times larger")
+print(f"ratio {ratio:.6f} (measured {noobj_w / obj_w:.6f}), the paper's 0.5 is {times:.1f} times larger")
 ### END SOLUTION
+
+# %% tags=["check"]
+check.effective_weight_ratio(ratio, times, K=5, S=7)
 
 # %% [markdown]
 # **Exercise 3 — repair version 2.** Write `article_v2_repaired(pred, target)` that keeps the
@@ -738,7 +742,7 @@ print(f"ratio {noobj_w / obj_w:.6f}, the paper's 0.5 is {0.5 / (noobj_w / obj_w)
 # terms and the total. Check that it is finite with a finite gradient on all three batches of
 # section 1 (raw outputs included), and that empty cells' boxes get zero gradient.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def article_v2_repaired(pred, target, lambda_coord=5.0, lambda_obj=1.0, lambda_noobj=0.5, lambda_class=1.0):
     ### BEGIN SOLUTION
     n, obj = pred.shape[0], target[..., 4] > 0                                   # obj: [N, S, S]
@@ -762,3 +766,6 @@ for name, (p, t) in benches.items():
     assert leaf.grad[..., :4][t[..., 4] == 0].abs().sum() == 0, name
     print(f"{name:22s} total {result['total'].item():8.3f}, gradient finite, empty-cell boxes untouched")
 ### END SOLUTION
+
+# %% tags=["check"]
+check.repaired_article_loss(article_v2_repaired)

@@ -379,14 +379,24 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
+# Each exercise has a cell for your answer, followed by a checker cell that runs it on hidden cases
+# and, when one fails, shows that case, the expected and the received value, and a hint. In the
+# lesson the answer cells hold a solution and start folded: click the cell's left edge to open one.
+
+# %%
+from yolo_lesson import check
+
+# %% [markdown]
 # **Exercise 1 — interrupt and resume.** Train a fresh `TinyYolo` for 10 steps on `fixed_order` with
 # `checkpoint=` a file in a temporary folder; then call `train` again with `steps=20` and
-# `resume=True`. Show that its history equals that of a 20-step run in one go.
+# `resume=True` (`resumed`). Show that its history equals that of a 20-step run in one go
+# (`in_one_go`).
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 import tempfile
 from pathlib import Path
 
+resumed = in_one_go = None
 ### BEGIN SOLUTION
 with tempfile.TemporaryDirectory() as folder:
     path = Path(folder) / "tiny.pt"
@@ -394,17 +404,20 @@ with tempfile.TemporaryDirectory() as folder:
     resumed = train(fresh_model(B=2), fixed_order, paper_loss, steps=20, lr=LR, progress=False,
                     checkpoint=path, resume=True)
 in_one_go = train(fresh_model(B=2), fixed_order, paper_loss, steps=20, lr=LR, progress=False)
-assert resumed.as_dict() == in_one_go.as_dict()
-print("the resumed run took the same 20 steps")
+print("the resumed run took the same 20 steps:", resumed.as_dict() == in_one_go.as_dict())
 ### END SOLUTION
+
+# %% tags=["check"]
+check.resumed_history(resumed, in_one_go, steps=20)
 
 # %% [markdown]
 # **Exercise 2 — an empty batch.** Make a loader of 8 images without objects
 # (`ShapesDataset(..., objects=(0, 0))`). Train one step on it with `article_loss_smoothl1_bce`
-# and catch the error: which term does it name, and why? Then show that the paper's loss trains on
-# the same batch, with only its noobj term non-zero.
+# and catch the error: which term does it name (`failing_term`), and why? Then show that the
+# paper's loss trains on the same batch (`paper_history`), with only its noobj term non-zero.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+failing_term = paper_history = None
 ### BEGIN SOLUTION
 empty = DataLoader(list(ShapesDataset(8, IMAGE_SIZE, seed=2, objects=(0, 0))), batch_size=8,
                    collate_fn=YoloCollate(S, C))
@@ -412,36 +425,43 @@ try:
     train(fresh_model(B=1), empty, article_loss_smoothl1_bce, steps=1, progress=False)
 except FloatingPointError as error:
     message = str(error)
-assert "term: obj" in message  # the mean over zero object cells is 0 / 0
-history = train(fresh_model(B=2), empty, paper_loss, steps=1, progress=False)
-assert history.box == history.obj == history.cls == [0.0] and history.noobj[0] > 0
+failing_term = message.split("term: ")[1].split(")")[0]  # the mean over zero object cells is 0 / 0
+paper_history = train(fresh_model(B=2), empty, paper_loss, steps=1, progress=False)
 print(message.split(";")[0])
 ### END SOLUTION
 
-# %% [markdown]
-# **Exercise 3 — precision and recall at a threshold.** A deployed detector keeps the boxes whose score
-# passes a threshold. Write `precision_recall_at(detections, threshold)` for the paper model's
-# held-out detections: a kept detection is correct when `match_detections` (from
-# `yolo_lesson.metrics`) matches it to an object of its class in its image. Check that raising the
-# threshold from 0.1 to 0.5 raises the precision and lowers the recall.
+# %% tags=["check"]
+check.empty_batch(failing_term, paper_history)
 
-# %% tags=["solution"]
-def precision_recall_at(detections, threshold):
+# %% [markdown]
+# **Exercise 3 — precision and recall at a threshold.** A deployed detector keeps the boxes whose
+# score passes a threshold. Write `precision_recall_at(detections, targets, threshold, num_classes)`
+# for lists of per-image dicts like the paper model's held-out detections: a kept detection is
+# correct when `match_detections` (from `yolo_lesson.metrics`) matches it to an object of its class
+# in its image. Check that raising the threshold from 0.1 to 0.5 raises the precision and lowers
+# the recall.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+def precision_recall_at(detections, targets, threshold, num_classes):
     ### BEGIN SOLUTION
     correct = kept = 0
-    total = sum(len(t["labels"]) for t in test_targets)
-    for found, truth in zip(detections, test_targets):
-        for c in range(C):
+    total = sum(len(t["labels"]) for t in targets)
+    for found, truth in zip(detections, targets):
+        for c in range(num_classes):
             mine = (found["labels"] == c) & (found["scores"] > threshold)
             hits = match_detections(found["boxes"][mine], found["scores"][mine],
                                     truth["boxes"][truth["labels"] == c], iou_threshold=0.5)
             correct, kept = correct + int(hits.sum()), kept + int(mine.sum())
-    return correct / max(kept, 1), correct / total
+    return correct / max(kept, 1), correct / max(total, 1)
     ### END SOLUTION
 
 
 ### BEGIN SOLUTION
-low, high = precision_recall_at(paper_detections, 0.1), precision_recall_at(paper_detections, 0.5)
+low = precision_recall_at(paper_detections, test_targets, 0.1, C)
+high = precision_recall_at(paper_detections, test_targets, 0.5, C)
 assert high[0] >= low[0] and high[1] <= low[1]
-print("a higher threshold: precision up, recall down")
+print(f"threshold 0.1: precision {low[0]:.3f}, recall {low[1]:.3f}; 0.5: {high[0]:.3f}, {high[1]:.3f}")
 ### END SOLUTION
+
+# %% tags=["check"]
+check.precision_recall_at(precision_recall_at)

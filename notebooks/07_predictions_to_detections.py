@@ -603,16 +603,24 @@ for name in ("voc_all", "coco101"):
 # %% [markdown]
 # ## Exercises
 #
+# Each exercise has a cell for your answer, followed by a checker cell that runs it on hidden cases
+# and, when one fails, shows that case, the expected and the received value, and a hint. In the
+# lesson the answer cells hold a solution and start folded: click the cell's left edge to open one.
+
+# %%
+from yolo_lesson import check
+
+# %% [markdown]
 # **Exercise 1 — the 11-point AP of VOC 2007.** Before 2010, PASCAL VOC sampled the envelope at the 11 recall
 # levels $0, 0.1, \dots, 1$ and averaged. Write `ap_voc11(recall, precision)`, compute by hand its
 # value on the five-detection example of section 7, and check that your function gives it.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def ap_voc11(recall, precision):
     ### BEGIN SOLUTION
     pairs = list(zip(recall.tolist(), precision.tolist()))
     levels = [j / 10 for j in range(11)]
-    return sum(max((p for r, p in pairs if r >= level), default=0.0) for level in levels) / 11
+    return sum(max((p for r, p in pairs if r >= level - 1e-12), default=0.0) for level in levels) / 11
     ### END SOLUTION
 
 
@@ -623,20 +631,23 @@ assert abs(ap_voc11(hand_recall, hand_precision) - by_hand) < 1e-12
 print(f"11-point AP = 6.2/11 = {by_hand:.4f}, all-point 17/30 = {17 / 30:.4f}, 101-point {173 / 303:.4f}")
 ### END SOLUTION
 
+# %% tags=["check"]
+check.average_precision(ap_voc11, interpolation="voc11")
+
 # %% [markdown]
 # **Exercise 2 — class-agnostic NMS hurts overlapping classes.** Make a rider (a tall box) on a horse (a
-# wider box) whose boxes overlap with IoU above 0.5, with different labels. Show that `nms` keeps
-# only one of them and `batched_nms` keeps both. Then compute, on this lesson's `candidates`,
-# the mAP (IoU 0.5, COCO) with class-agnostic NMS instead of class-aware NMS, and compare.
+# wider box) whose boxes overlap with IoU above 0.5, with different labels (`rider_horse`,
+# `two_scores`, `two_labels`). Show that `nms` keeps only one of them and `batched_nms` keeps both.
+# Then compute, on this lesson's `candidates`, the mAP (IoU 0.5, COCO) with class-agnostic NMS
+# instead of class-aware NMS, and compare.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+rider_horse = two_scores = two_labels = None
 ### BEGIN SOLUTION
 rider_horse = torch.tensor([[0.3, 0.1, 0.7, 0.9], [0.2, 0.3, 0.8, 0.9]])  # IoU = 0.24 / 0.44 ≈ 0.55
-print(f"IoU(rider, horse) = {box_iou(rider_horse[:1], rider_horse[1:]).item():.3f}")
-assert box_iou(rider_horse[:1], rider_horse[1:]).item() > 0.5
 two_scores, two_labels = torch.tensor([0.9, 0.8]), torch.tensor([0, 1])
-assert nms(rider_horse, two_scores, 0.5).tolist() == [0]
-assert batched_nms(rider_horse, two_scores, two_labels, 0.5).tolist() == [0, 1]
+print(f"IoU(rider, horse) = {box_iou(rider_horse[:1], rider_horse[1:]).item():.3f}; nms keeps",
+      nms(rider_horse, two_scores, 0.5).tolist(), "batched_nms keeps", batched_nms(rider_horse, two_scores, two_labels, 0.5).tolist())
 
 agnostic = []
 for b, s, l in candidates:
@@ -650,20 +661,24 @@ map_aware = mean_average_precision(detections, targets).map
 print(f"mAP@0.5: class-aware NMS {map_aware:.3f}, class-agnostic NMS {map_agnostic:.3f}")
 ### END SOLUTION
 
+# %% tags=["check"]
+check.overlapping_classes(rider_horse, two_scores, two_labels)
+
 # %% [markdown]
 # **Exercise 3 — why evaluate with a low score threshold?** Compute the VOC all-point mAP@0.5 of
-# `detections_from_predictions(pred, S, B, C, score_threshold=t)` for
-# $t \in \{0.01, 0.05, 0.1, 0.2, 0.4, 0.6\}$. Check that it never increases with $t$, and explain
+# `detections_from_predictions(pred, S, B, C, score_threshold=t)` for each $t$ in
+# `score_thresholds` (put them in `curve_maps`). Check that it never increases with $t$, and explain
 # in a comment why it cannot.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+score_thresholds = [0.01, 0.05, 0.1, 0.2, 0.4, 0.6]
+curve_maps = None
 ### BEGIN SOLUTION
 # Raising t only removes the lowest-ranked detections of each class. NMS and matching are greedy
 # in score order, so the boxes that remain are kept and matched exactly as before: each class's
 # precision-recall curve is cut short, never changed. A shorter curve has a lower or equal
 # envelope at every recall (a max over fewer points) and stops at a lower or equal recall, so its
 # area cannot grow. (And false positives ranked below the last true positive cost nothing.)
-score_thresholds = [0.01, 0.05, 0.1, 0.2, 0.4, 0.6]
 curve_maps = []
 for t in score_thresholds:
     dets = detections_from_predictions(pred, S, B, C, score_threshold=t)
@@ -671,3 +686,26 @@ for t in score_thresholds:
     print(f"score threshold {t:4}: mAP@0.5 = {curve_maps[-1]:.3f}")
 assert all(later <= earlier + 1e-12 for earlier, later in zip(curve_maps, curve_maps[1:]))
 ### END SOLUTION
+
+# %% tags=["check"]
+check.map_by_score_threshold(curve_maps, pred, targets, S=S, B=B, C=C, thresholds=score_thresholds)
+
+# %% [markdown]
+# **Exercise 4 — NMS from scratch.** Write `my_nms(boxes, scores, iou_threshold)` without calling
+# `nms`: walk down the boxes by decreasing score, keep a box unless its IoU with an already kept box
+# is *greater* than the threshold, and return the kept indices (a `LongTensor`, highest score
+# first). On equal scores, the box listed first comes first.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+def my_nms(boxes, scores, iou_threshold):
+    ### BEGIN SOLUTION
+    order = torch.sort(scores, descending=True, stable=True).indices
+    keep = []
+    for i in order.tolist():
+        if all(box_iou(boxes[i : i + 1], boxes[j : j + 1]).item() <= iou_threshold for j in keep):
+            keep.append(i)
+    return torch.tensor(keep, dtype=torch.long)
+    ### END SOLUTION
+
+# %% tags=["check"]
+check.nms(my_nms)

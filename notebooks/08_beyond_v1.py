@@ -570,19 +570,25 @@ for j in metric.argsort(descending=True).tolist():
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1 — decode by hand.** On a 4 × 4 grid, cell $(c_x, c_y) = (3, 1)$, anchor $(p_w, p_h) = (0.25, 0.5)$,
-# the network outputs $t = (0, \ln 3, \ln 2, 0)$. Work out the box $(b_x, b_y, b_w, b_h)$ on paper, then
-# check it with `decode_anchor_boxes`.
+# Each exercise has a cell for your answer, followed by a checker cell that runs it on hidden cases
+# and, when one fails, shows that case, the expected and the received value, and a hint. In the
+# lesson the answer cells hold a solution and start folded: click the cell's left edge to open one.
 
-# %% tags=["solution"]
+# %% [markdown]
+# **Exercise 1 — decode by hand.** On a 4 × 4 grid, cell $(c_x, c_y) = (3, 1)$, anchor $(p_w, p_h) = (0.25, 0.5)$,
+# the network outputs $t = (0, \ln 3, \ln 2, 0)$. Work out the box $(b_x, b_y, b_w, b_h)$ on paper and
+# put it in `decoded_by_hand` (a tensor); the checker compares it with `decode_anchor_boxes`.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+decoded_by_hand = None
 ### BEGIN SOLUTION
 # σ(0) = 1/2 → b_x = (0.5 + 3) / 4 = 0.875;  σ(ln 3) = 3/4 → b_y = (0.75 + 1) / 4 = 0.4375;
 # b_w = 0.25 · e^{ln 2} = 0.5;  b_h = 0.5 · e^0 = 0.5.
-by_hand = torch.tensor([0.875, 0.4375, 0.5, 0.5])
-package = decode_anchor_boxes(torch.tensor([0.0, math.log(3), math.log(2), 0.0]), torch.tensor([3, 1]), torch.tensor([0.25, 0.5]), S=4)
-torch.testing.assert_close(package, by_hand)
-print("decoded:", package.tolist())
+decoded_by_hand = torch.tensor([0.875, 0.4375, 0.5, 0.5])
 ### END SOLUTION
+
+# %% tags=["check"]
+check.anchor_decode(decoded_by_hand, t=(0.0, math.log(3), math.log(2), 0.0), cell_xy=(3, 1), anchor=(0.25, 0.5), S=4)
 
 # %% [markdown]
 # **Exercise 2 — YOLOv5's bounded sizes.** $e^{t_w}$ is unbounded: a large $t_w$ early in training gives a
@@ -590,7 +596,7 @@ print("decoded:", package.tolist())
 # instead. Write `decode_wh_v5(t_wh, anchors)`, check that $t = 0$ still gives exactly the anchor, that
 # no width exceeds $4 p_w$, and that the gradient at $t_w = 100$ is finite where $p_w e^{t_w}$ overflows.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def decode_wh_v5(t_wh, anchors):
     ### BEGIN SOLUTION
     return anchors * (2 * torch.sigmoid(t_wh)) ** 2
@@ -608,6 +614,9 @@ assert torch.isinf(anchor[0] * torch.exp(torch.tensor(100.0)))
 print("v5 sizes at t = ±100:", [round(v, 4) for v in sizes.tolist()])
 ### END SOLUTION
 
+# %% tags=["check"]
+check.decode_wh_v5(decode_wh_v5)
+
 # %% [markdown]
 # **Exercise 3 — focal loss from `logsigmoid` alone.** Write `my_focal_loss(logits, targets)` (α = 0.25,
 # γ = 2, summed over every element, 0/1 targets) without `binary_cross_entropy_with_logits`: use
@@ -615,7 +624,7 @@ print("v5 sizes at t = ±100:", [round(v, 4) for v in sizes.tolist()])
 # $1 - p_t = e^{\log\sigma(-x)}$ or $e^{\log\sigma(x)}$ likewise. Then answer with it: at which probability
 # $p$ of a positive is the focal loss (without α) exactly 1 % of its BCE?
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def my_focal_loss(logits, targets, alpha=0.25, gamma=2.0):
     ### BEGIN SOLUTION
     log_p_t = torch.where(targets > 0.5, F.logsigmoid(logits), F.logsigmoid(-logits))
@@ -630,11 +639,10 @@ def my_focal_loss(logits, targets, alpha=0.25, gamma=2.0):
 x = torch.tensor([math.log(9)])
 ratio = my_focal_loss(x, torch.ones(1), alpha=1.0) / bce_with_logits(x, torch.ones(1))  # α_t = 1 for a positive: no α
 assert abs(ratio.item() - 0.01) < 1e-6
-torch.testing.assert_close(my_focal_loss(torch.tensor([20.0]), torch.zeros(1)), focal_loss(torch.tensor([20.0]), torch.zeros(1)))
 print(f"p = {torch.sigmoid(x).item():.2f}, focal / BCE = {ratio.item():.4f}")
 ### END SOLUTION
 
-# %%
+# %% tags=["check"]
 check.focal_loss(my_focal_loss)
 
 # %% [markdown]
@@ -642,7 +650,7 @@ check.focal_loss(my_focal_loss)
 # the $k$ candidates with the largest task-aligned metric (α = 0.5, β = 6), best first. On the five
 # candidates of section 6, compare its top 2 with the top 2 by IoU alone and by score alone.
 
-# %% tags=["solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 def top_k_positives(scores, ious, k):
     ### BEGIN SOLUTION
     return task_alignment_metric(scores, ious).topk(k).indices
@@ -651,7 +659,8 @@ def top_k_positives(scores, ious, k):
 
 ### BEGIN SOLUTION
 chosen = top_k_positives(scores, ious, 2).tolist()
-assert chosen == [1, 2]
-assert ious.topk(2).indices.tolist() == [4, 1] and scores.topk(2).indices.tolist() == [0, 3]
 print("by alignment:", chosen, " by IoU alone:", ious.topk(2).indices.tolist(), " by score alone:", scores.topk(2).indices.tolist())
 ### END SOLUTION
+
+# %% tags=["check"]
+check.top_k_positives(top_k_positives)

@@ -106,9 +106,10 @@ def test_outputs_metadata_and_pairing():
     notebook = _notebook(
         ("print('lesson')", ()),
         ("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION", ("solution",)),
-        ("check(f)", ()),
+        ("check(f)", ("check",)),
         ("### BEGIN SOLUTION\nprint(2)\n### END SOLUTION", ("solution",)),
     )
+    notebook.cells[1].metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
     notebook.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
     student = make_student.make_student(notebook, "05_x.ipynb")
     lesson, first, checker, second = student.cells
@@ -120,12 +121,35 @@ def test_outputs_metadata_and_pairing():
         "grade": False, "grade_id": "05_x-solution-1", "locked": False, "schema_version": 3,
         "solution": True,
     }
+    assert "jupyter" not in first.metadata  # unfolded in the copy: the learner writes there
     assert second.metadata["nbgrader"]["grade_id"] == "05_x-solution-2"
-    assert "nbgrader" not in checker.metadata
+    # The checker is a locked grade cell worth one point; the rest of the lesson is locked.
+    assert checker.metadata["nbgrader"] == {
+        "grade": True, "grade_id": "05_x-check-1", "locked": True, "points": 1,
+        "schema_version": 3, "solution": False,
+    }
+    assert lesson.metadata["nbgrader"] == {
+        "grade": False, "grade_id": "05_x-given-1", "locked": True, "schema_version": 3,
+        "solution": False,
+    }
     assert "jupytext" not in student.metadata  # a plain notebook, not paired with a .py
     assert notebook.cells[1].source.count("BEGIN") == 1  # the input is left as it was
     kept = make_student.make_student(notebook, "05_x.ipynb", keep_solutions=True)
     assert kept.cells[1].source == notebook.cells[1].source and kept.cells[1].outputs
+    assert kept.cells[1].metadata["jupyter"]["source_hidden"]  # still folded for the instructor
+
+
+@pytest.mark.parametrize("tags, cell_type, message", [
+    (("check",), "markdown", "is tagged 'check' but is markdown"),
+    (("check", "solution"), "code", "keep the checker call in a cell of its own"),
+])
+def test_misplaced_check_tags_are_errors(tags, cell_type, message):
+    notebook = _notebook(("print(1)", ()))
+    cell = (nbformat.v4.new_markdown_cell if cell_type == "markdown" else nbformat.v4.new_code_cell)(
+        "### BEGIN SOLUTION\ncheck.iou(f)\n### END SOLUTION", metadata={"tags": list(tags)})
+    notebook.cells.append(cell)
+    with pytest.raises(make_student.MarkerError, match=re.escape(message)):
+        make_student.make_student(notebook, "01_lesson.ipynb")
 
 
 # ---------------------------------------------------------------- the real lessons
@@ -136,6 +160,12 @@ def student_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
     assert make_student.main(["--out", str(out), *map(str, LESSONS)]) == 0
     return out
+
+
+def _exercises(notebook) -> int:
+    """The exercises of a lesson: its "**Exercise N" headings after "## Exercises"."""
+    text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    return len(re.findall(r"^\*\*Exercise \d+ ", text.split("## Exercises", 1)[1], re.M))
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
@@ -151,6 +181,7 @@ def test_student_copy_has_no_solution_and_keeps_every_other_cell(student_dir, le
             assert after.cell_type == before.cell_type
             continue
         solutions += 1
+        assert before.metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
         regions = _solution_regions(before.source)
         assert regions, f"a solution cell without markers: {before.source[:60]!r}"
         assert "SOLUTION" not in after.source
@@ -159,9 +190,24 @@ def test_student_copy_has_no_solution_and_keeps_every_other_cell(student_dir, le
                 if line.strip():
                     assert line not in after.source.splitlines(), f"solution line kept: {line!r}"
         assert after.outputs == [] and after.metadata["nbgrader"]["solution"] is True
+        assert "jupyter" not in after.metadata
     assert solutions >= 2, "every lesson ends with at least two exercises"
-    ids = [c.metadata["nbgrader"]["grade_id"] for c in student.cells if "nbgrader" in c.metadata]
-    assert len(ids) == len(set(ids)) == solutions
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in student.cells]
+    assert len(ids) == len(set(ids)) == len(student.cells)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_every_exercise_keeps_its_check_in_the_student_copy(student_dir, lesson):
+    student = nbformat.read(student_dir / lesson.name, as_version=4)
+    checks = [c for c in student.cells if c.metadata["nbgrader"]["grade"]]
+    # One graded checker cell per exercise, each a checker call of its own, outside any solution.
+    assert len(checks) == _exercises(student) >= 2
+    for cell in checks:
+        assert cell.cell_type == "code" and cell.source.startswith("check.")
+        assert cell.metadata["nbgrader"]["locked"] and cell.metadata["nbgrader"]["points"] == 1
+        assert "SOLUTION" not in cell.source
+    # The checker calls stay in the copy: they are all outside the solution regions.
+    assert sum(c.source.count("check.") for c in checks) == len(checks)
 
 
 @pytest.mark.parametrize("lesson", EXECUTED, ids=lambda p: p.stem)
@@ -174,8 +220,7 @@ def test_student_copy_runs_top_to_bottom(student_dir, lesson):
         for output in cell.outputs
     )
     assert all(o.output_type != "error" for c in student.cells if c.cell_type == "code" for o in c.outputs)
-    checker_cells = [c for c in student.cells if c.cell_type == "code" and "check." in c.source]
-    assert checker_cells, f"{lesson.name} has no checker cell"
-    # Every checker meets an unfinished stub: it says so and does not fail the notebook.
-    assert printed.count("not attempted yet") == len(checker_cells)
-    assert "cases pass" not in printed
+    checker_cells = [c for c in student.cells if c.metadata["nbgrader"]["grade"]]
+    # Every checker meets an unanswered exercise: it says so and does not fail the notebook.
+    assert printed.count("not attempted yet") == len(checker_cells) == _exercises(student)
+    assert "cases pass" not in printed and ": right." not in printed

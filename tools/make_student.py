@@ -13,15 +13,24 @@ In the student copy each marked region becomes, at the marker's indentation:
   so the cell still runs and a checker called on the stub says "not attempted yet";
 * anywhere else: ``# YOUR CODE HERE`` (with ``pass`` when a statement is needed, e.g. in a loop).
 
-The outputs of the exercise part (the solution cells and every code cell after the first of
-them, such as the checker cells) are cleared, so that nothing in the copy gives an answer or
-claims a pass; the outputs of the lesson above the exercises, figures included, are kept so
-that the copy reads like the lesson. Solution cells receive nbgrader's cell metadata
-(``solution: true, grade: false, locked: false``, a unique ``grade_id``), so a teacher can also
-run the copies (or, with ``--keep-solutions``, the instructor versions) through nbgrader.
+Every exercise is followed by a checker cell tagged ``check`` (``check.iou(my_iou)``), outside
+the solution region, so that the copy keeps every check. The outputs of the exercise part (the
+solution cells and every code cell after the first of them) are cleared, so that nothing in the
+copy gives an answer or claims a pass; the outputs of the lesson above the exercises, figures
+included, are kept so that the copy reads like the lesson. Solution cells lose their folding
+(``jupyter.source_hidden``) in the copy: a learner writes there.
+
+Every cell receives nbgrader's cell metadata (schema 3, a unique ``grade_id``), so that the
+instructor versions (``--keep-solutions``) go straight into ``nbgrader generate_assignment``:
+
+* ``solution`` cells: ``solution: true`` (the learner's answer cell);
+* ``check`` cells: a grade cell, ``grade: true, locked: true, points: 1``; its checker raises
+  an ``AssertionError`` on a failing case while nbgrader executes the notebook, so the point
+  is given only when every hidden case passes;
+* every other cell: ``locked: true`` (the lesson is read-only to nbgrader).
 
 A ``solution`` cell without markers, or with unbalanced markers, is an error that names the
-notebook and the cell. Usage::
+notebook and the cell; so is a ``check`` cell that is not code. Usage::
 
     python tools/make_student.py                      # notebooks/NN_*.ipynb -> student/
     python tools/make_student.py --out DIR notebooks/01_boxes_and_iou.ipynb
@@ -46,6 +55,8 @@ END = "### END SOLUTION"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'
 PLACEHOLDER = "# YOUR CODE HERE"
 SOLUTION_TAG = "solution"
+CHECK_TAG = "check"
+POINTS_PER_CHECK = 1
 
 
 class MarkerError(ValueError):
@@ -142,26 +153,43 @@ def make_student(notebook: nbformat.NotebookNode, name: str, keep_solutions: boo
         The new notebook.
     """
     student = copy.deepcopy(notebook)
-    stem = Path(name).stem
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", Path(name).stem)
     exercise_part = False
-    count = 0
+    counts = {"solution": 0, "check": 0, "given": 0}
+
+    def grade_id(kind: str) -> str:
+        counts[kind] += 1
+        return f"{stem}-{kind}-{counts[kind]}"
+
     for index, cell in enumerate(student.cells):
-        is_solution = SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
-        if is_solution and cell.cell_type != "code":
-            raise MarkerError(f"{name}, cell {index} is tagged '{SOLUTION_TAG}' but is {cell.cell_type}")
+        tags = cell.get("metadata", {}).get("tags", [])
+        is_solution, is_check = SOLUTION_TAG in tags, CHECK_TAG in tags
+        if (is_solution or is_check) and cell.cell_type != "code":
+            tag = SOLUTION_TAG if is_solution else CHECK_TAG
+            raise MarkerError(f"{name}, cell {index} is tagged '{tag}' but is {cell.cell_type}")
+        if is_solution and is_check:
+            raise MarkerError(f"{name}, cell {index} is tagged both '{SOLUTION_TAG}' and '{CHECK_TAG}': "
+                              "keep the checker call in a cell of its own")
         if is_solution:
-            count += 1
             exercise_part = True
             where = f"{name}, cell {index} ({_first_line(cell.source)!r})"
             stripped = strip_solutions(cell.source, where)  # validates the markers either way
             if not keep_solutions:
                 cell.source = stripped
+                cell.metadata.pop("jupyter", None)  # unfolded: the learner writes here
             cell.metadata["nbgrader"] = {
-                "grade": False,
-                "grade_id": f"{re.sub(r'[^A-Za-z0-9_-]', '_', stem)}-solution-{count}",
-                "locked": False,
-                "schema_version": 3,
-                "solution": True,
+                "grade": False, "grade_id": grade_id("solution"), "locked": False,
+                "schema_version": 3, "solution": True,
+            }
+        elif is_check:
+            cell.metadata["nbgrader"] = {
+                "grade": True, "grade_id": grade_id("check"), "locked": True,
+                "points": POINTS_PER_CHECK, "schema_version": 3, "solution": False,
+            }
+        else:
+            cell.metadata["nbgrader"] = {
+                "grade": False, "grade_id": grade_id("given"), "locked": True,
+                "schema_version": 3, "solution": False,
             }
         if cell.cell_type == "code" and exercise_part and not keep_solutions:
             cell.outputs = []
@@ -195,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     for source, notebook in copies:
         nbformat.validate(notebook)
         nbformat.write(notebook, args.out / source.name)
-        exercises = sum("nbgrader" in c.metadata for c in notebook.cells)
-        print(f"wrote {args.out.name}/{source.name} ({exercises} exercise cells)")
+        checks = sum(c.metadata["nbgrader"]["grade"] for c in notebook.cells)
+        print(f"wrote {args.out.name}/{source.name} ({checks} graded checks)")
     return 0
 
 
