@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import inspect
 import math
 import statistics
 import sys
@@ -110,13 +109,7 @@ def evaluate(model, B: int, wh: str, test_batch) -> float:
     """mAP@0.5 of `model` on the held-out batch (score threshold 0.01, as in lesson 06)."""
     with torch.no_grad():
         pred = model.eval()(test_batch.images)  # [200, S, S, B*5 + C]
-    if "wh" in inspect.signature(detections_from_predictions).parameters:
-        detections = detections_from_predictions(pred, S=S, B=B, C=C, score_threshold=0.01, wh=wh)
-    else:
-        sizes = [5 * b + k for b in range(B) for k in (2, 3)]
-        if wh == "predicted_sqrt":
-            pred[..., sizes] = pred[..., sizes] ** 2
-        detections = detections_from_predictions(pred, S=S, B=B, C=C, score_threshold=0.01)
+    detections = detections_from_predictions(pred, S=S, B=B, C=C, score_threshold=0.01, wh=wh)
     truth = [{"boxes": cxcywh_to_xyxy(b), "labels": k} for b, k in zip(test_batch.boxes, test_batch.labels)]
     return mean_average_precision(detections, truth, iou_threshold=0.5).map
 
