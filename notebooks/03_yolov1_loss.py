@@ -628,8 +628,9 @@ print({name: round(value.item(), 4) for name, value in my_yolo_v1_loss(pred, tar
 
 # %% [markdown]
 # By hand, from sections 4 to 7: box 0.1079, obj 0.0325, noobj 0.26, cls 0.305, total 0.7055.
-# (The inline version has no `wh` option: it uses the default signed root.) The package also
-# checks its inputs and names the culprit when something is off:
+# (The inline version has no `wh` or `tie_break` option: it uses the defaults, the paper's predicted
+# roots and darknet's RMSE fallback.) The package also checks its inputs and names the culprit when
+# something is off:
 
 # %%
 try:
@@ -741,7 +742,7 @@ plt.show()
 # Two rows deserve a word. The paper's $\mathbb{1}^\text{noobj}$ could be read as "cells without an
 # object", which is what the tutorials implement; the authors' code settles it the other way. And
 # the released configuration does not use the paper's B = 2; the package takes any B, and lesson
-# 06's ablation compares B = 1 with B = 2.
+# 06's ablation trains B = 1, 2 and 3.
 
 # %% [markdown]
 # ## Summary

@@ -399,11 +399,12 @@ for name in names:
 # seed 0 is the run of this lesson), and writes mAP@0.5 on the same 200 held-out images to a
 # committed table. The rows: the paper's loss as darknet implements it; each tutorial variant of
 # [lesson 03](03_yolov1_loss.ipynb)'s fidelity table; λ_noobj ∈ {0, 0.5, 1} and
-# λ_coord ∈ {1, 5, 10}; one predictor per cell instead of two; the article's three versions (the third
+# λ_coord ∈ {1, 5, 10}; one or three predictors per cell instead of two (darknet's released
+# `yolov1.cfg` uses three); the article's three versions (the third
 # with its empty means left out, so that it trains at all).
 #
-# First, the two runs of this lesson are rows of that table: retrained here, they give the committed
-# numbers.
+# First, the three runs of sections 4 and 6 are the seed-0 rows of that table, to the digits
+# printed there:
 
 # %%
 with open("../benchmarks/ablations.csv", newline="") as handle:
@@ -440,7 +441,8 @@ plt.show()
 #   $\sqrt{w}$: 0.92, lower on all five seeds by 0.003 to 0.047; the clamped root and no root at all
 #   are lower on four seeds of five. Small next to the rows above, and five seeds on one data set.
 # - **No difference this table can detect.** Confidence target 1 (0.93 against 0.94, within the
-#   spread, higher on one seed), one predictor per cell (B = 1: 0.945), no division by N (0.945: under
+#   spread, higher on one seed), one or three predictors per cell (B = 1: 0.945, higher on three seeds
+#   of five; B = 3: 0.925, higher on two, with a wider spread), no division by N (0.945: under
 #   Adam a constant factor on the loss cancels, [lesson 04](04_gradients_and_lambda.ipynb)),
 #   λ_coord = 10, and the tie-break when no box overlaps (the same numbers on four seeds of five: at
 #   initialization every box is about a cell wide and centred in its cell, so it overlaps every
@@ -492,7 +494,7 @@ for name, (result, found) in (("paper", (paper_map, paper_detections)),
 # - On the same budget the paper's loss reaches mAP@0.5 = 0.92 on held-out images (0.94 ± 0.01 over
 #   five seeds); the article's versions reach 0.65, 0.37 and 0.01.
 # - The trained ablation (`make ablations`) changes one choice at a time: the no-object scope and
-#   low λs cost the most; confidence target 1, B = 1, the tie-break and the division by N make no
+#   low λs cost the most; confidence target 1, B = 1 or 3, the tie-break and the division by N make no
 #   difference this task can detect; none of the single tutorial changes explains the article's gap.
 #
 # Next: [lesson 07](07_predictions_to_detections.ipynb) builds the decoding, NMS and mAP used here,

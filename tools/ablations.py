@@ -89,6 +89,7 @@ def variants() -> list[Variant]:
         Variant("lambda_coord=1", "λ", "λ_coord = 1", loss={"lambda_coord": 1.0}),
         Variant("lambda_coord=10", "λ", "λ_coord = 10", loss={"lambda_coord": 10.0}),
         Variant("B=1", "B", "one predictor per cell", B=1),
+        Variant("B=3", "B", "three predictors per cell (darknet's released yolov1.cfg)", B=3),
         Variant("article v1", "article", "MSE means over every cell (B = 1)", B=1,
                 article=article_loss_mse, decode_wh="linear"),
         Variant("article v2", "article", "SmoothL1 + BCE means (B = 1)", B=1,
