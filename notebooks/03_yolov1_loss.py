@@ -720,7 +720,8 @@ plt.show()
 # is the authors' code: `src/detection_layer.c` (line numbers at commit `08c7cf9` of
 # `pjreddie/darknet`), its update in `src/connected_layer.c`, its test-time decoding
 # `get_detection_boxes`, and the released `cfg/yolov1.cfg`; "tutorials" are what popular
-# from-scratch implementations do (Aladdin Persson's YOLOv1 `loss.py` is one that does all four).
+# from-scratch implementations do (Aladdin Persson's YOLOv1 `loss.py` did all four in one version;
+# a later version changed its confidence target to the IoU).
 # The last column is the package option that reproduces each; the defaults follow the paper where it
 # speaks and darknet where it is silent. [Lesson 06](06_training_a_tiny_yolo.ipynb) trains with
 # each variant and measures what it changes.
