@@ -10,7 +10,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 FIRST_LESSON := notebooks/00_start_here.ipynb
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test unit nbval notebooks constraints bench book book-publish student clean
+.PHONY: setup lab test unit nbval notebooks constraints bench ablations book book-publish student clean
 
 setup: $(STAMP)
 
@@ -59,3 +59,9 @@ clean:
 
 bench: setup
 	$(PY) benchmarks/run.py
+
+# Trained ablations of the loss (tools/ablations.py): every variant at lesson 06's budget over
+# five seeds, written to benchmarks/ablations.csv and benchmarks/ablations.png. One thread, so the
+# numbers do not depend on the machine's core count.
+ablations: setup
+	OMP_NUM_THREADS=1 $(PY) tools/ablations.py --seeds 5

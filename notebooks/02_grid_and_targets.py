@@ -374,7 +374,11 @@ plt.show()
 # $$\text{responsible}(b) = \big[\, b = \arg\max_{b'} \operatorname{IoU}(\hat{\text{box}}_{b'}, \text{box}) \,\big].$$
 #
 # Only the responsible predictor gets the coordinate loss and the "there is an object here"
-# confidence target. Let's build one object and two guesses in its cell.
+# confidence target. Let's build one object and two guesses in its cell. One detail of the
+# prediction tensor: the paper's network does not output a box's width and height but their
+# square roots, "we predict the square root of the bounding box width and height" (section 2.2;
+# [lesson 03](03_yolov1_loss.ipynb) says why). A predictor that draws a box 0.55 wide outputs
+# $\sqrt{0.55}$.
 
 # %%
 dog = torch.tensor([[0.50, 0.40, 0.30, 0.50]])                     # cell [2, 3], offset (0.5, 0.8)
@@ -382,17 +386,19 @@ one_target = encode_batch([dog], [torch.tensor([11])], S=S, C=C)     # [1, 7, 7,
 guess = torch.zeros(1, S, S, B * 5 + C)
 guess[0, 2, 3, 0:5] = torch.tensor([0.2, 0.3, 0.55, 0.20, 0.6])     # predictor 0: wide and flat
 guess[0, 2, 3, 5:10] = torch.tensor([0.7, 0.6, 0.25, 0.45, 0.4])    # predictor 1: tall, near the dog
+guess[..., [2, 3, 7, 8]] = guess[..., [2, 3, 7, 8]].sqrt()           # what the network outputs: √w, √h
 resp = responsibility(guess, one_target, S=S, B=B, C=C)
 print("IoU of each predictor with the dog:", [round(v, 3) for v in resp.ious[0, 2, 3].tolist()])
 print("responsible:                        ", resp.responsible[0, 2, 3].tolist())
 
 # %% [markdown]
-# Check it by hand: convert both guesses to image boxes with `cells_to_image` and measure the IoU
-# with the dog directly.
+# Check it by hand: square the size outputs, convert both guesses to image boxes with
+# `cells_to_image` and measure the IoU with the dog directly.
 
 # %%
 guess_blocks = guess[..., : B * 5].reshape(1, S, S, B, 5)                    # [1, S, S, B, 5]
-guess_boxes = cxcywh_to_xyxy(cells_to_image(guess_blocks[..., :4]))[0, 2, 3]  # [B, 4] image xyxy
+guess_xywh = torch.cat([guess_blocks[..., :2], guess_blocks[..., 2:4] ** 2], dim=-1)  # outputs -> box
+guess_boxes = cxcywh_to_xyxy(cells_to_image(guess_xywh))[0, 2, 3]            # [B, 4] image xyxy
 by_hand = iou(guess_boxes, cxcywh_to_xyxy(dog))
 torch.testing.assert_close(by_hand, resp.ious[0, 2, 3])
 print("IoUs by hand:", [round(v, 3) for v in by_hand.tolist()])
@@ -420,10 +426,15 @@ plt.show()
 # ## 8 · Decoding predictions back to boxes
 #
 # At inference time we go the other way: from `pred` to a list of boxes with scores. Every
-# predictor of every cell gives a box (through `cells_to_image`), and YOLOv1 scores it with its
-# **class-specific confidence**:
+# predictor of every cell gives a box: its width and height are the **squares** of the two size
+# outputs, $w = s_w^2$, $h = s_h^2$, and `cells_to_image` places its centre. YOLOv1 scores it with
+# its **class-specific confidence** $\text{conf} \cdot p_c$; the package keeps, by default, the
+# best class of the cell:
 #
 # $$\text{score} = \text{conf} \cdot \max_c p_c, \qquad \text{label} = \arg\max_c p_c.$$
+#
+# (The paper keeps a score for every class; [lesson 07](07_predictions_to_detections.ipynb) shows
+# that option and what it changes.)
 #
 # `decode_predictions` returns all $S \cdot S \cdot B = 98$ of them per image, in `xyxy`, ordered
 # by row, column, predictor. To have something to decode, we fake a good network: it copies the
@@ -434,7 +445,8 @@ generator = torch.Generator().manual_seed(1)
 fake = torch.rand(1, S, S, B * 5 + C, generator=generator) * 0.2       # low confidence, weak classes
 obj = target[:1, ..., 4:5]                                               # [1, S, S, 1]
 noise = 0.03 * torch.randn(1, S, S, 4, generator=generator)
-fake[..., 0:4] = torch.where(obj > 0, target[:1, ..., :4] + noise, fake[..., 0:4])
+outputs = torch.cat([target[:1, ..., :2], target[:1, ..., 2:4].sqrt()], dim=-1)  # x, y, √w, √h
+fake[..., 0:4] = torch.where(obj > 0, outputs + noise, fake[..., 0:4])
 fake[..., 4:5] = torch.where(obj > 0, 0.9, fake[..., 4:5])               # conf of predictor 0
 fake[..., 10:] = fake[..., 10:] + 0.8 * target[:1, ..., 5:]              # class scores
 detections = decode_predictions(fake, S=S, B=B, C=C)
@@ -483,6 +495,7 @@ plt.show()
 #   a finer grid loses fewer.
 # - Of a cell's B predictors, the one whose box has the highest IoU with the object is responsible
 #   for it (`yolo_lesson.loss.responsibility`); the loss in [lesson 03](03_yolov1_loss.ipynb) is built on that mask.
+# - The network outputs √w and √h (paper, section 2.2); decoding squares them.
 # - `decode_predictions` turns every predictor into an image box with score = conf × best class score.
 #
 # Next: [lesson 03](03_yolov1_loss.ipynb) builds the YOLOv1 loss on these two tensors and on the

@@ -17,10 +17,11 @@
 #
 # - read the YOLOv1 loss (equation 3 of the paper) symbol by symbol, including its indicator functions;
 # - implement each of its four terms in a few lines of PyTorch and check them against `yolo_lesson.loss`;
-# - explain the design choices inside it: the responsible predictor, the square roots of w and h,
-#   the IoU as confidence target, λ_coord = 5 and λ_noobj = 0.5, and the division by the batch size;
-# - say what each option of the package changes (`conf_target`, `noobj_scope`, `wh`) and why the
-#   package's defaults are what they are.
+# - explain the design choices inside it: the responsible predictor, the predicted square roots of
+#   w and h, the IoU as confidence target, λ_coord = 5 and λ_noobj = 0.5, the division by the batch size;
+# - say, choice by choice, what the paper writes, what its authors' code (darknet) does, what popular
+#   tutorials do instead, and which option of the package (`wh`, `tie_break`, `conf_target`,
+#   `noobj_scope`, `reduction`) reproduces each.
 #
 # **Why this matters.** The loss is the only thing that tells a detector what "good" means. The
 # article this course starts from writes it as "a weighted sum of MSE terms", and every one of its
@@ -64,8 +65,12 @@ _ = torch.manual_seed(0)
 # Letters without a hat are the network's outputs, letters with a hat are the targets:
 #
 # - $x_{ij}, y_{ij}, w_{ij}, h_{ij}, C_{ij}$: box and confidence of predictor $j$ in cell $i$
-#   ($x, y$ the centre's offset inside the cell, $w, h$ relative to the image, as in lesson
+#   ($x, y$ the centre's offset inside the cell, $w, h$ relative to the image, as in
 #   [lesson 02](02_grid_and_targets.ipynb)); $p_i(c)$: the cell's score for class $c$ (shared by its B boxes);
+# - the network does not output $w_{ij}$ but its root: "we predict the square root of the bounding
+#   box width and height instead of the width and height directly" (paper, section 2.2). So
+#   $\sqrt{w_{ij}}$ and $\sqrt{h_{ij}}$ in the equation *are* two of the network's numbers, and the
+#   box they stand for is their square;
 # - $\hat{x}_i, \hat{y}_i, \hat{w}_i, \hat{h}_i$: the object of cell $i$; $\hat{p}_i$ its one-hot class;
 #   $\hat{C}_{ij}$: the IoU of predictor $j$'s box with that object.
 #
@@ -74,11 +79,18 @@ _ = torch.manual_seed(0)
 # - $\mathbb{1}_{i}^\text{obj} = 1$ when an object's centre falls in cell $i$;
 # - $\mathbb{1}_{ij}^\text{obj} = 1$ when, in addition, predictor $j$ is **responsible** for that
 #   object: its box has the highest IoU with it among the cell's B predictors;
-# - $\mathbb{1}_{ij}^\text{noobj} = 1 - \mathbb{1}_{ij}^\text{obj}$: every other predictor, *including
-#   the non-responsible predictor of an object cell*.
+# - $\mathbb{1}_{ij}^\text{noobj}$: the paper uses it but never defines it. The authors' code does:
+#   darknet's `forward_detection_layer` (`src/detection_layer.c`, lines 75–80) first gives
+#   *every* predictor of *every* cell the no-object error, then (lines 155–163) replaces it by the
+#   object error for the responsible predictor only. So $\mathbb{1}_{ij}^\text{noobj} = 1 -
+#   \mathbb{1}_{ij}^\text{obj}$: every predictor that is not responsible, *including the losing
+#   predictor of an object cell*.
 #
-# The paper sums over the grid; a batch of N images is summed and divided by N. The weights are
-# $\lambda_\text{coord} = 5$ and $\lambda_\text{noobj} = 0.5$, with S = 7, B = 2, C = 20. We group the
+# The paper writes the loss of one image. Its weights are $\lambda_\text{coord} = 5$ and
+# $\lambda_\text{noobj} = 0.5$, with S = 7, B = 2, C = 20. Over a batch of N images, darknet adds
+# the images' errors and divides the *learning rate* by the batch size in the update
+# (`update_connected_layer`: `learning_rate/batch`); the package divides the *loss* by N, which
+# gives the same step under plain SGD (section 8). We group the
 # five sums into four named terms, the fields of `yolo_lesson.loss.LossTerms`: **box** (lines 1–2),
 # **obj** and **noobj** (line 3), **cls** (line 4).
 
@@ -88,6 +100,8 @@ _ = torch.manual_seed(0)
 # A 3 × 3 grid, B = 2 predictors, C = 3 classes (circle, square, triangle), two images with three
 # objects in all. The prediction is written by hand in the three object cells; everywhere else
 # predictor 0 says confidence 0.1 and predictor 1 says 0.2, with all-zero boxes and class scores.
+# We write each predicted box as the box it draws, $(x, y, w, h)$, and then store what the network
+# would output: $\sqrt{w}$ and $\sqrt{h}$ in place of $w$ and $h$.
 
 # %%
 S, B, C = 3, 2, 3
@@ -110,6 +124,10 @@ pred[..., 4], pred[..., 9] = 0.1, 0.2   # confidences of the empty cells
 pred[0, 0, 0] = torch.tensor([0.70, 0.80, 0.25, 0.36, 0.6,  0.50, 0.50, 0.10, 0.10, 0.3,  0.8, 0.1, 0.0])
 pred[0, 1, 2] = torch.tensor([0.50, 0.50, 0.20, 0.20, 0.2,  0.20, 0.70, 0.49, 0.25, 0.7,  0.1, 0.2, 0.6])
 pred[1, 1, 1] = torch.tensor([0.50, 0.50, 0.16, 0.25, 0.9,  0.40, 0.60, 0.20, 0.20, 0.4,  0.3, 0.5, 0.1])
+WH = [2, 3, 7, 8]                       # the w, h channels of the two predictors
+pred[..., WH] = pred[..., WH].sqrt()    # the network outputs √w, √h (paper, section 2.2)
+print("predictor 0 of image 1, cell (1,1): outputs", [round(v, 2) for v in pred[1, 1, 1, :4].tolist()],
+      "draw a box of size", [round(v**2, 2) for v in pred[1, 1, 1, 2:4].tolist()])
 
 # %% [markdown]
 # Every term starts by cutting `pred` into its named parts, a reshape we will reuse:
@@ -132,21 +150,35 @@ print(tuple(pred_boxes.shape), tuple(conf.shape), tuple(scores.shape))
 # currently overlaps the object best is responsible and is the only one trained towards it. Over
 # training this makes the predictors specialize (one drifts towards tall shapes, another towards
 # wide ones). The IoU compares boxes, so both must be in **one** coordinate frame: we convert the
-# cell offsets to image coordinates with `cells_to_image` ([lesson 02](02_grid_and_targets.ipynb)) and use `iou` ([lesson 01](01_boxes_and_iou.ipynb)):
+# cell offsets to image coordinates with `cells_to_image` ([lesson 02](02_grid_and_targets.ipynb)) and use `iou` ([lesson 01](01_boxes_and_iou.ipynb)).
+# The predicted box is the one the outputs stand for, so its width and height are the *squares* of
+# the outputs (darknet squares them before its IoU, `src/detection_layer.c` lines 108–111):
 #
 # $$\mathbb{1}_{ij}^\text{obj} = \mathbb{1}_{i}^\text{obj} \cdot \big[\, j = \arg\max_{j'} \operatorname{IoU}(\text{box}_{ij'}, \widehat{\text{box}}_i) \,\big]
 # \qquad \text{(the first } j \text{ on a tie).}$$
+#
+# **When no predictor overlaps the object.** Early in training it is common that every box of an
+# object cell misses the object: every IoU is 0, and "the highest IoU" is a tie of zeros. The paper
+# does not say what happens then. Darknet does (lines 116–126): as long as no IoU is positive, it
+# picks the predictor whose box is closest to the object by RMSE over $(x, y, w, h)$ in image
+# coordinates. A rule "ties go to the first" would instead make predictor 0 responsible for every
+# such object, and the other predictors would never be trained at the start. The package follows
+# darknet (`tie_break="rmse"`, the default; `tie_break="first"` is the simpler rule). Equal
+# *non-zero* IoUs go to the first predictor under both, as in darknet's strict `iou > best_iou`.
 
 # %%
 def my_responsibility(pred, target, B):
     """IoUs [N, S, S, B] (held constant) and the responsible mask [N, S, S, B] (bool)."""
-    boxes, _, _ = split_pred(pred, B)
+    outputs, _, _ = split_pred(pred, B)
+    boxes = torch.cat([outputs[..., :2], outputs[..., 2:] ** 2], dim=-1)  # outputs √w, √h -> w, h
     has_object = target[..., 4].bool()                                   # [N, S, S]
-    pred_xyxy = cxcywh_to_xyxy(cells_to_image(boxes))                    # [N, S, S, B, 4]
-    true_xyxy = cxcywh_to_xyxy(cells_to_image(target[..., None, :4]))   # [N, S, S, 1, 4]
-    ious = iou(pred_xyxy, true_xyxy).detach()                            # [N, S, S, B]
+    pred_image = cells_to_image(boxes)                                   # [N, S, S, B, 4] image cxcywh
+    true_image = cells_to_image(target[..., None, :4])                   # [N, S, S, 1, 4]
+    ious = iou(cxcywh_to_xyxy(pred_image), cxcywh_to_xyxy(true_image)).detach()  # [N, S, S, B]
     ious = torch.where(has_object[..., None], ious, 0.0)
-    best = ious.argmax(dim=-1)                                           # first index on a tie
+    distance = ((pred_image - true_image) ** 2).sum(-1).detach()         # RMSE², same order as RMSE
+    overlaps = ious.amax(dim=-1) > 0                                     # [N, S, S]
+    best = torch.where(overlaps, ious.argmax(dim=-1), distance.argmin(dim=-1))  # first index on a tie
     responsible = F.one_hot(best, B).bool() & has_object[..., None]
     return ious, responsible
 
@@ -181,7 +213,22 @@ plt.show()
 
 # %% [markdown]
 # In image 1 the responsible predictor 0 has the right centre but the wrong shape (0.16 × 0.25
-# instead of 0.2 × 0.2), and it still wins: the IoU is the only criterion.
+# instead of 0.2 × 0.2), and it still wins: it also has the higher IoU.
+#
+# Every object cell here has an overlapping predictor. Here is one where neither box touches the
+# object: predictor 0 sits far away, predictor 1 close by. The fallback picks predictor 1; "ties go
+# to the first" would pick predictor 0 and train the far box:
+
+# %%
+miss = pred.clone()
+miss[1, 1, 1, :4] = torch.tensor([0.05, 0.05, 0.2, 0.2])  # outputs: a 0.04 × 0.04 box, up and left
+miss[1, 1, 1, 5:9] = torch.tensor([0.95, 0.5, 0.2, 0.2])  # another 0.04 × 0.04 box, right of the object
+ious_miss, resp_miss = my_responsibility(miss, target, B)
+print("IoUs", ious_miss[1, 1, 1].tolist(), "-> responsible (rmse):", int(resp_miss[1, 1, 1].int().argmax()))
+for tie_break in ("rmse", "first"):
+    package = responsibility(miss, target, S=S, B=B, C=C, tie_break=tie_break).responsible[1, 1, 1]
+    print(f"package, tie_break={tie_break!r}: predictor {int(package.int().argmax())}")
+assert torch.equal(resp_miss, responsibility(miss, target, S=S, B=B, C=C).responsible)
 #
 # **Why image coordinates?** In the target layout, $x, y$ are in *cell* units (0 to 1 across one
 # cell) while $w, h$ are in *image* units (0 to 1 across the whole image). An IoU computed directly
@@ -208,21 +255,39 @@ print("image coordinates: IoU", [round(v, 3) for v in image.tolist()], "-> picks
 # In the image, predictor 0 is clearly the better box (IoU 0.84 against 0.70), but the mixed frame
 # sees a shift of 0.3 "widths" and gives the object to predictor 1. The finer the grid, the worse
 # the confusion: the same shift in the image is a larger number in cell units when cells are smaller.
+# The example also answers a common belief, "the responsible predictor is the one whose centre is
+# closest": predictor 1's centre is exact and it still loses, because its shape is wrong.
+
+# %%
+fig, ax = plt.subplots(figsize=(4.2, 4.2))
+image_axes(ax, title="exact centre, wrong shape (1) vs off-centre (0)")
+draw_grid(ax, 7)
+draw_boxes(ax, cxcywh_to_xyxy(cell_33_to_image(truth_cell)), color=PALETTE[0], lw=3)
+ax.plot([], [], color=PALETTE[0], lw=3, label="target")
+for k, guess in enumerate(guesses):
+    style = "-" if k == 0 else "--"
+    draw_boxes(ax, cxcywh_to_xyxy(cell_33_to_image(guess)), color=PALETTE[1 + k], linestyle=style)
+    ax.plot([], [], color=PALETTE[1 + k], ls=style, label=f"predictor {k}: IoU {image[k]:.2f}")
+ax.set_xlim(0.15, 0.85)
+ax.set_ylim(0.95, 0.15)
+ax.legend(loc="lower center", fontsize=8, ncol=1)
+plt.show()
 
 # %% [markdown]
 # ## 4 · The box term and the square roots
 #
 # Only a responsible predictor learns a box: an empty cell has no box to learn, and the other
 # predictor of an object cell is left free to specialize. λ_coord = 5 makes a coordinate error
-# count five times a confidence error (section 10 shows why that is needed).
+# count five times a confidence error (section 10 shows why that is needed). With $s^w_{ij}, s^h_{ij}$
+# the network's two size outputs (the roots):
 #
 # $$\text{box} = \frac{\lambda_\text{coord}}{N} \sum_{n,i,j} \mathbb{1}_{ij}^\text{obj}
-# \Big[ (x_{ij} - \hat{x}_i)^2 + (y_{ij} - \hat{y}_i)^2 + \big(\sqrt{w_{ij}} - \sqrt{\hat{w}_i}\big)^2 + \big(\sqrt{h_{ij}} - \sqrt{\hat{h}_i}\big)^2 \Big]$$
+# \Big[ (x_{ij} - \hat{x}_i)^2 + (y_{ij} - \hat{y}_i)^2 + \big(s^w_{ij} - \sqrt{\hat{w}_i}\big)^2 + \big(s^h_{ij} - \sqrt{\hat{h}_i}\big)^2 \Big]$$
 #
-# **Why $\sqrt{w}$, not $w$?** The paper's argument: the same deviation matters more on a small box
-# than on a large one. A width error of 0.05 on a box 0.1 wide misses half its width; on a box 0.8 wide it is a
-# detail. A squared error on $w$ charges both the same $0.05^2 = 0.0025$; on $\sqrt{w}$ the small
-# box pays more, because the square root is steeper near 0:
+# **Why $\sqrt{w}$, not $w$?** The paper (section 2.2): "small deviations in large boxes matter
+# less than in small boxes". A width error of 0.05 on a box 0.1 wide misses half its width; on a
+# box 0.8 wide it is a detail. A squared error on $w$ charges both the same $0.05^2 = 0.0025$; on
+# $\sqrt{w}$ the small box pays more, because the square root is steeper near 0:
 
 # %%
 true_w = torch.linspace(0.02, 1.0, 200)
@@ -247,9 +312,17 @@ plt.show()
 # one: almost seven times more where it matters more. (The root only softens the imbalance; later
 # YOLOs replaced it by IoU-based box losses, [lesson 08](08_beyond_v1.ipynb).)
 #
-# **A negative width.** Nothing stops a network from outputting $w = -0.2$, especially early in
-# training. A plain `torch.sqrt` then returns NaN, one NaN turns the whole loss into NaN, and at
-# $w = 0$ the slope $1/(2\sqrt{w})$ is infinite:
+# **Where the root is taken.** In the paper and in darknet (`sqrt=1` in `cfg/yolov1.cfg`) the
+# network *outputs* $\sqrt{w}$: the loss compares that output with $\sqrt{\hat w}$ (darknet,
+# lines 169–172: `sqrt(truth) - output`) and takes no root of anything the network produced.
+# The term is an ordinary squared error in the output $s$, with gradient
+# $2\lambda_\text{coord}(s - \sqrt{\hat w})/N$: finite for every output, negative ones included
+# (a negative $s$ still draws the box $s^2$). This is the package's default, `wh="predicted_sqrt"`.
+#
+# Many tutorials instead keep $w$ as the network's output and take its root **inside the loss**.
+# Then nothing stops a network from outputting $w = -0.2$, especially early in training: a plain
+# `torch.sqrt` returns NaN, one NaN turns the whole loss into NaN, and at $w = 0$ the slope
+# $1/(2\sqrt{w})$ is infinite. This NaN belongs to that choice, not to the paper:
 
 # %%
 w = torch.tensor([-0.2, 0.0], requires_grad=True)
@@ -258,15 +331,16 @@ torch.sqrt(w).sum().backward()
 print("gradient of sqrt:", w.grad.tolist())
 
 # %% [markdown]
-# The package compares widths and heights through `wh_transform`, with three modes (option `wh`):
+# The tutorials patch it in one of two ways, and the package keeps both, plus the root-less one,
+# as named variants of the option `wh` (for all three, the network's outputs are $w, h$ themselves):
 #
-# - `"signed_sqrt"` (default): $f(w) = w / \sqrt{|w| + \varepsilon}$, $\varepsilon = 10^{-6}$. It equals
-#   $\sqrt{w}$ for any real box size, it is odd (a negative width maps to a negative "root"), and its
-#   slope at 0 is $1/\sqrt{\varepsilon} = 1000$ instead of infinite;
+# - `"signed_sqrt"`: $f(w) = w / \sqrt{|w| + \varepsilon}$, $\varepsilon = 10^{-6}$, the "sign trick"
+#   (e.g. Aladdin Persson's YOLOv1 from scratch: `torch.sign(w) * torch.sqrt(torch.abs(w + 1e-6))`).
+#   It equals $\sqrt{w}$ for any real box size, it is odd, and its slope at 0 is $1/\sqrt{\varepsilon} = 1000$;
 # - `"clamped_sqrt"`: $\sqrt{\max(w, \varepsilon)}$. Finite too, but flat for $w < \varepsilon$;
 # - `"linear"`: $w$ itself, no root.
 #
-# Here is the default, inline, checked against the package:
+# The signed root, inline, checked against the package:
 
 # %%
 def signed_sqrt(v, eps=1e-6):
@@ -281,7 +355,7 @@ print("sqrt:       ", [round(x, 4) for x in torch.sqrt(v).tolist()])
 # %% [markdown]
 # What matters for training is the **gradient** that a wrong width receives. Take a target width
 # of 0.36 and the box term of that one number, $5 \cdot (f(w) - f(0.36))^2$, for predicted widths
-# from −0.3 to 0.8:
+# from −0.3 to 0.8, under the three tutorial variants:
 
 # %%
 w = torch.linspace(-0.3, 0.8, 221, requires_grad=True)
@@ -299,13 +373,13 @@ for mode, color in zip(gradients, PALETTE[1:]):
     axes[0].plot(w.detach(), wh_transform(w.detach(), mode), color=color, label=mode)
     axes[1].plot(w.detach(), gradients[mode], color=color, label=mode)
 axes[0].plot(w.detach(), torch.sqrt(w.detach()), color="k", ls=":", label="torch.sqrt (NaN for w < 0)")
-axes[0].set_title("f(w): the map applied to a width")
+axes[0].set_title("f(w): the map applied to a predicted width")
 axes[1].set_title("d/dw of 5·(f(w) − f(0.36))²")
 axes[1].set_ylim(-40, 15)
 for ax in axes:
     ax.axvline(0, color="0.8", lw=0.8)
     ax.axhline(0, color="0.8", lw=0.8)
-    ax.set_xlabel("predicted w")
+    ax.set_xlabel("predicted w (the network's output, in the tutorial variants)")
     ax.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -315,21 +389,23 @@ plt.show()
 # raises $w$ back towards the target (a steep push near 0, where its slope is large). The clamped root
 # has gradient **exactly 0** there: a predictor that once outputs a negative width is never told to
 # change it, a dead gradient. The linear map pushes evenly everywhere but loses the small-box
-# emphasis. That is why the package's default is `"signed_sqrt"`.
+# emphasis. None of this arises with the paper's parametrization, where the gradient in the output
+# is a straight line; [lesson 04](04_gradients_and_lambda.ipynb) measures what each choice does to
+# a small and a large box, and [lesson 06](06_training_a_tiny_yolo.ipynb) trains with each.
 #
 # Now the term itself. In image 0, cell (0,0), predictor 0 is responsible with box
-# (0.70, 0.80, 0.25, 0.36) against (0.75, 0.90, 0.30, 0.40):
-# $0.05^2 + 0.1^2 + (\sqrt{0.25} - \sqrt{0.3})^2 + (\sqrt{0.36} - \sqrt{0.4})^2 = 0.0025 + 0.01 + 0.00228 + 0.00106 = 0.01583$,
+# (0.70, 0.80, 0.25, 0.36), that is outputs (0.70, 0.80, 0.5, 0.6), against (0.75, 0.90, 0.30, 0.40):
+# $0.05^2 + 0.1^2 + (0.5 - \sqrt{0.3})^2 + (0.6 - \sqrt{0.4})^2 = 0.0025 + 0.01 + 0.00228 + 0.00106 = 0.01583$,
 # times λ_coord = 5 gives 0.0792 for that cell. The two other object cells give 0.1116 and 0.0251;
 # the sum 0.2159 divided by N = 2 is the box term.
 
 # %%
 def my_box_term(pred, target, B, lambda_coord=5.0):
-    boxes, _, _ = split_pred(pred, B)
+    outputs, _, _ = split_pred(pred, B)                                        # x, y, √w, √h
     truth = target[..., None, :4]                                              # [N, S, S, 1, 4]
     _, responsible = my_responsibility(pred, target, B)
-    xy_error = ((boxes[..., :2] - truth[..., :2]) ** 2).sum(-1)               # [N, S, S, B]
-    wh_error = ((signed_sqrt(boxes[..., 2:]) - signed_sqrt(truth[..., 2:])) ** 2).sum(-1)
+    xy_error = ((outputs[..., :2] - truth[..., :2]) ** 2).sum(-1)             # [N, S, S, B]
+    wh_error = ((outputs[..., 2:] - truth[..., 2:].sqrt()) ** 2).sum(-1)      # no root of an output
     return lambda_coord * torch.where(responsible, xy_error + wh_error, 0.0).sum() / pred.shape[0]
 
 
@@ -359,7 +435,7 @@ print(f"box term: {box:.4f}")
 # %%
 def obj_term_through_iou(box_numbers):
     """The obj term of image 0, cell (0,0), predictor 0, with the IoU NOT detached."""
-    cxcywh = torch.cat([box_numbers[:2] / S, box_numbers[2:]])  # cell (0, 0): cx = (0 + x) / S
+    cxcywh = torch.cat([box_numbers[:2] / S, box_numbers[2:] ** 2])  # cell (0, 0): cx = (0 + x) / S; w = s²
     iou_value = iou(cxcywh_to_xyxy(cxcywh), cxcywh_to_xyxy(boxes[0][0]))
     return (pred[0, 0, 0, 4] - iou_value) ** 2, iou_value
 
@@ -384,10 +460,15 @@ print("gradient on the confidences of the responsible predictors:",
       [round(v, 4) for v in leaf.grad[..., [4, 9]][resp].tolist()])
 
 # %% [markdown]
-# Many implementations use **target 1** instead of the IoU (option `conf_target="one"`): simpler,
-# and at test time a confidence near 1 for every detected object. The price: the confidence no longer
-# ranks boxes by how well they fit, which the paper relies on when it multiplies confidence by
-# class score to rank detections ([lesson 07](07_predictions_to_detections.ipynb)).
+# The paper defines the target (section 2): "we want the confidence score to equal the
+# intersection over union (IOU) between the predicted box and the ground truth". Darknet does it
+# with `rescore=1` in `cfg/yolov1.cfg` (lines 159–163 of `detection_layer.c`: the error `1 - output`
+# is replaced by `iou - output`). Many implementations use **target 1** instead (option
+# `conf_target="one"`): the confidence then estimates "there is an object" only, not how well the
+# box fits it. Whether that costs accuracy is a question for a measurement, not for an argument.
+# Trained on [lesson 06](06_training_a_tiny_yolo.ipynb)'s shapes over five seeds, target 1 reached
+# mAP@0.5 0.933 ± 0.013 against 0.943 ± 0.013 with the IoU: a difference inside the spread between
+# seeds (lesson 06, section 7).
 
 # %%
 def my_obj_term(pred, target, B, conf_target="iou"):
@@ -474,7 +555,13 @@ print(f"class term: {cls:.4f}")
 #
 # Every term above is a **sum** over cells and predictors, divided by the batch size N. Dividing by
 # N makes the loss a per-image average, so the learning rate does not depend on the batch size:
-# the same batch twice gives the same numbers.
+# the same batch twice gives the same numbers. Darknet's detection layer does not divide: it adds
+# the errors of the batch, and its update divides the learning rate by the batch size instead
+# (`learning_rate/batch` in `update_connected_layer`), the same step under SGD. Tutorials often
+# return the plain sum (`nn.MSELoss(reduction="sum")`), which is `reduction="sum"` here. Under
+# Adam, which [lesson 06](06_training_a_tiny_yolo.ipynb) uses, a constant factor on the whole loss
+# barely matters: Adam divides each gradient by a running estimate of its own size, so the factor
+# cancels except against Adam's tiny ε.
 
 # %%
 doubled = yolo_v1_loss(torch.cat([pred, pred]), torch.cat([target, target]), S=S, B=B, C=C)
@@ -541,8 +628,9 @@ print({name: round(value.item(), 4) for name, value in my_yolo_v1_loss(pred, tar
 
 # %% [markdown]
 # By hand, from sections 4 to 7: box 0.1079, obj 0.0325, noobj 0.26, cls 0.305, total 0.7055.
-# (The inline version has no `wh` option: it uses the default signed root.) The package also
-# checks its inputs and names the culprit when something is off:
+# (The inline version has no `wh` or `tie_break` option: it uses the defaults, the paper's predicted
+# roots and darknet's RMSE fallback.) The package also checks its inputs and names the culprit when
+# something is off:
 
 # %%
 try:
@@ -579,7 +667,8 @@ scene = [torch.cat([0.1 + 0.8 * torch.rand(k, 2, generator=generator),
 scene_labels = [torch.randint(0, C, (k,), generator=generator) for k in counts]
 big_target = encode_batch(scene, scene_labels, S=S, C=C)                       # [8, 7, 7, 25]
 big_pred = torch.rand(8, S, S, B * 5 + C, generator=generator) * 0.6
-noisy_box = big_target[..., :4] + 0.08 * torch.randn(8, S, S, 4, generator=generator)
+perfect = torch.cat([big_target[..., :2], big_target[..., 2:4].sqrt()], dim=-1)  # outputs x, y, √w, √h
+noisy_box = perfect + 0.08 * torch.randn(8, S, S, 4, generator=generator)
 is_object = big_target[..., 4:5] > 0                                           # [8, 7, 7, 1]
 for b in range(B):
     block = slice(5 * b, 5 * b + 4)
@@ -614,7 +703,7 @@ plt.show()
 # unstable, diverging training. λ_noobj = 0.5 halves that pull; λ_coord = 5 raises the box term,
 # carried by only a few predictors, so that localization is learned at all.
 #
-# Even weighted, the no-object term is still the largest here: this is a snapshot of an untrained
+# Even weighted, the no-object term is still far above box and obj here: this is a snapshot of an untrained
 # network, and the term shrinks fast once the empty cells learn to say 0
 # ([lesson 06](06_training_a_tiny_yolo.ipynb) plots every term over training). The class term is large only
 # because this fake network spreads random scores over 20 classes; the paper does not weight it.
@@ -625,21 +714,58 @@ plt.show()
 # here: the NaNs, the dead gradients and the wrong masks.
 
 # %% [markdown]
+# ## 11 · The paper, its code and the tutorials, side by side
+#
+# Every choice above, in one table. "Paper" quotes Redmon et al. (2016) with its section; "darknet"
+# is the authors' code: `src/detection_layer.c` (line numbers at commit `08c7cf9` of
+# `pjreddie/darknet`), its update in `src/connected_layer.c`, its test-time decoding
+# `get_detection_boxes`, and the released `cfg/yolov1.cfg`; "tutorials" are what popular
+# from-scratch implementations do (Aladdin Persson's YOLOv1 `loss.py` did all four in one version;
+# a later version changed its confidence target to the IoU).
+# The last column is the package option that reproduces each; the defaults follow the paper where it
+# speaks and darknet where it is silent. [Lesson 06](06_training_a_tiny_yolo.ipynb) trains with
+# each variant and measures what it changes.
+#
+# | choice | paper | darknet | tutorials | package |
+# |---|---|---|---|---|
+# | what the w, h outputs are | §2.2: "we predict the square root of the bounding box width and height instead of the width and height directly" | `sqrt=1`: the outputs are √w, √h; the box error is `sqrt(truth) - output` (169–172); the IoUs square the outputs first (108–111, 148–151) | the output is w; the loss roots it, with a sign trick (`torch.sign(w) * torch.sqrt(torch.abs(w + 1e-6))`) or a clamp | `wh="predicted_sqrt"` (default); `"signed_sqrt"`, `"clamped_sqrt"`, `"linear"` |
+# | the responsible predictor | §2.2: "based on which prediction has the highest current IOU with the ground truth" | highest IoU, the first on a tie (strict `iou > best_iou`, 116–120) | highest IoU (`torch.max`) | `responsibility`, IoU in image coordinates |
+# | no predictor overlaps the object | not said | the smallest RMSE over (x, y, w, h) in image coordinates (121–126) | the first predictor (the maximum of equal zeros) | `tie_break="rmse"` (default); `"first"` |
+# | $\mathbb{1}_{ij}^\text{noobj}$ | used in equation 3, never defined | every predictor gets the no-object error (75–80), the responsible one's is then replaced (155–163): every predictor that is not responsible | empty cells only (`1 - exists_box`) | `noobj_scope="not_responsible"` (default); `"empty_cells"` |
+# | the confidence target | §2: "we want the confidence score to equal the intersection over union (IOU) between the predicted box and the ground truth" | `rescore=1`: `iou - output` instead of `1 - output` (159–163) | 1 | `conf_target="iou"` (default); `"one"` |
+# | the weights | §2.2: "We set λcoord = 5 and λnoobj = .5" | `coord_scale=5`, `noobject_scale=.5`, `object_scale=1`, `class_scale=1` | 5 and 0.5 | `lambda_coord=5`, `lambda_noobj=0.5` |
+# | the batch | the loss of one image; batches of 64 (§2.2) | errors added over the batch in the layer; the update divides the learning rate by the batch (`learning_rate/batch`) | the plain sum, `nn.MSELoss(reduction="sum")` | `reduction="batchmean"` (default: sum / N); `"sum"` |
+# | predictors per cell | §2: "we use S = 7, B = 2" | the released `yolov1.cfg` has `num=3` (its last layer has 1715 = 7·7·(20 + 3·5) outputs) | 2 | `B` (any; the lessons use 2) |
+# | the last layer | §2.2: "We use a linear activation function for the final layer" | `[connected] activation=linear`, `softmax=0` | linear | the loss takes any output; `TinyYolo` uses a sigmoid and a softmax ([lesson 06](06_training_a_tiny_yolo.ipynb)) |
+# | the output layout | "an S × S × (B ∗ 5 + C) tensor" (§2), no order given | all cells' class scores, then all confidences, then all boxes (the index arithmetic of lines 76, 90, 103) | per cell, classes then boxes | per cell, B blocks (x, y, w, h, conf) then the classes: a layout, it changes no number |
+# | the test-time score | §2: "Pr(Class_i\|Object) ∗ Pr(Object) ∗ IOU = Pr(Class_i) ∗ IOU", "class-specific confidence scores for each box" | a score for every class of every box (`get_detection_boxes`) | the best class only | [lesson 07](07_predictions_to_detections.ipynb) shows both |
+#
+# Two rows deserve a word. The paper's $\mathbb{1}^\text{noobj}$ could be read as "cells without an
+# object", which is what the tutorials implement; the authors' code settles it the other way. And
+# the released configuration does not use the paper's B = 2; the package takes any B, and lesson
+# 06's ablation trains B = 1, 2 and 3.
+
+# %% [markdown]
 # ## Summary
 #
 # - The YOLOv1 loss is one sum of squared errors with four parts: **box** (responsible predictors,
-#   ×λ_coord = 5, on $x, y, \sqrt{w}, \sqrt{h}$), **obj** (responsible confidences → IoU), **noobj**
+#   ×λ_coord = 5, on $x, y$ and the predicted $\sqrt{w}, \sqrt{h}$), **obj** (responsible confidences → IoU), **noobj**
 #   (all other confidences → 0, ×λ_noobj = 0.5) and **cls** (object cells' class scores → one-hot);
 #   `total = box + obj + noobj + cls`.
 # - A predictor is **responsible** when its cell holds the object and its box has the highest IoU with
-#   it, computed in **image** coordinates (cell offsets and image sizes must not be mixed).
-# - $\sqrt{w}$ makes an error cost more on small boxes. A plain `sqrt` gives NaN for $w < 0$; the
-#   package's `wh="signed_sqrt"`, $w/\sqrt{|w| + \varepsilon}$, stays finite and still pushes $w$ up,
-#   while `"clamped_sqrt"` has a dead (zero) gradient there.
+#   it, computed in **image** coordinates (cell offsets and image sizes must not be mixed) on the box
+#   the outputs stand for; when no box overlaps, darknet's smallest RMSE decides (`tie_break="rmse"`).
+# - $\sqrt{w}$ makes an error cost more on small boxes. The paper's network *outputs* $\sqrt{w}$
+#   (`wh="predicted_sqrt"`): no root of a prediction, no NaN. The NaN belongs to the tutorials' root
+#   of a predicted $w$: `"signed_sqrt"` keeps it finite and still pushes $w$ up, `"clamped_sqrt"` has
+#   a dead (zero) gradient for $w < 0$.
 # - The obj target is the IoU, **detached**: otherwise the loss could lower itself by worsening the box.
 #   `conf_target="one"` is the common simplification.
-# - The paper's no-object term covers every non-responsible predictor; `noobj_scope="empty_cells"`
-#   leaves the losing predictor of an object cell untrained.
+# - The paper does not define $\mathbb{1}^\text{noobj}$; darknet's no-object term covers every
+#   non-responsible predictor. `noobj_scope="empty_cells"` leaves the losing predictor of an object
+#   cell untrained.
+# - The fidelity table of section 11 maps each choice to the paper, darknet, the tutorials and a
+#   package option.
 # - Terms are **summed** over the grid and divided by N; per-term means would make the λs' meaning
 #   depend on how many objects a batch holds.
 # - From now on: `yolo_lesson.loss.yolo_v1_loss` / `YoloV1Loss`, returning `LossTerms(total, box, obj, noobj, cls)`.

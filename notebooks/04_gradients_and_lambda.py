@@ -18,7 +18,8 @@
 # - write the gradient of each YOLOv1 loss term with respect to the numbers a network predicts,
 #   and check it against autograd;
 # - say which term pushes which number: box offsets and sizes, confidences, class scores;
-# - explain what the square roots on w and h do to small and large boxes;
+# - explain what the square roots on w and h do to small and large boxes, for the paper's predicted
+#   roots and for the tutorials' root of a predicted w;
 # - explain λ_noobj = 0.5 and λ_coord = 5 by counting predictors and measuring gradient norms,
 #   and change them in a live widget.
 #
@@ -36,7 +37,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from yolo_lesson import playground
-from yolo_lesson.loss import responsibility, wh_transform
+from yolo_lesson.loss import responsibility, wh_transform, yolo_v1_loss
 from yolo_lesson.viz import PALETTE, draw_box_playground
 from yolo_lesson.widgets import BoxPlayground, LambdaExplorer, lambda_figure
 
@@ -45,15 +46,16 @@ _ = torch.manual_seed(0)
 # %% [markdown]
 # ## 1 · The gradient of each term, by hand
 #
-# Take one object cell with B predictors, the responsible one $r$, its predicted box
+# Take one object cell with B predictors, the responsible one $r$, the box it draws
 # $(x, y, w, h)$, its confidence $C_r$ and the cell's class scores $p_c$; as in
-# [lesson 03](03_yolov1_loss.ipynb), hats mark the targets. With the batch size
+# [lesson 03](03_yolov1_loss.ipynb), hats mark the targets. The network outputs $x, y$ and the
+# roots $s^w = \sqrt{w}$, $s^h = \sqrt{h}$ (the paper's parametrization). With the batch size
 # $N$ (here 1) and $\mathrm{IoU}_r$ treated as a constant (it is detached), the four terms of
-# [lesson 03](03_yolov1_loss.ipynb) differentiate to
+# [lesson 03](03_yolov1_loss.ipynb) differentiate, with respect to those outputs, to
 #
 # $$
 # \frac{\partial L}{\partial x} = \frac{2\lambda_\text{coord}}{N}(x - \hat x), \qquad
-# \frac{\partial L}{\partial w} = \frac{2\lambda_\text{coord}}{N}\left(\sqrt{w} - \sqrt{\hat w}\right)\frac{1}{2\sqrt{w}}, \qquad
+# \frac{\partial L}{\partial s^w} = \frac{2\lambda_\text{coord}}{N}\left(s^w - \sqrt{\hat w}\right), \qquad
 # \frac{\partial L}{\partial C_r} = \frac{2}{N}\left(C_r - \mathrm{IoU}_r\right),
 # $$
 #
@@ -62,13 +64,12 @@ _ = torch.manual_seed(0)
 # \frac{\partial L}{\partial p_c} = \frac{2}{N}\left(p_c - \mathbb{1}[c = \text{label}]\right),
 # $$
 #
-# and the same for $y$ and $h$. Every other output of the cell gets exactly zero: the box of a
+# and the same for $y$ and $s^h$. Every other output of the cell gets exactly zero: the box of a
 # predictor that is not responsible is not pulled anywhere.
 #
 # The package's `playground.box_playground` builds a one-object prediction tensor, runs the real
 # loss and asks autograd for these gradients — it is what the widget below shows. First, the
-# formulas inline (for √ we use plain `sqrt`; the package's signed root agrees to about 1e-6 on
-# positive sizes).
+# formulas inline.
 
 # %%
 def hand_gradients(pred_box, truth_box, conf, iou_r, scores, label, S, lambda_coord=5.0, lambda_noobj=0.5):
@@ -82,8 +83,8 @@ def hand_gradients(pred_box, truth_box, conf, iou_r, scores, label, S, lambda_co
     return {
         "x": 2 * lambda_coord * (x - tx),  # the cell index cancels in the difference
         "y": 2 * lambda_coord * (y - ty),
-        "w": 2 * lambda_coord * (sqrt(w) - sqrt(tw)) / (2 * sqrt(w)),
-        "h": 2 * lambda_coord * (sqrt(h) - sqrt(th)) / (2 * sqrt(h)),
+        "w": 2 * lambda_coord * (sqrt(w) - sqrt(tw)),  # with respect to the output s = √w
+        "h": 2 * lambda_coord * (sqrt(h) - sqrt(th)),
         "conf": 2 * (conf - iou_r),
     }, [2 * (p - (c == label)) for c, p in enumerate(scores)]
 
@@ -167,51 +168,115 @@ print("  cls | class scores:", [round(v, 3) for v in view.class_grads])
 # - `noobj` moves every other confidence (towards 0);
 # - `cls` moves only the class scores.
 #
-# Because the four terms touch disjoint outputs, the λ weights act like separate learning rates:
-# λ_coord scales the step on box coordinates, λ_noobj the step on empty confidences.
-#
-# ## 4 · The square roots: small boxes matter more
-#
-# The paper compares $\sqrt{w}$ with $\sqrt{\hat w}$ "to reflect that small deviations in large
-# boxes matter less than in small boxes". For the same absolute error $\delta$ in width, the
-# square-root error is about $\delta / (2\sqrt{\hat w})$: larger for a small box. The gradient
-# carries the same factor:
-#
-# $$
-# \frac{\partial}{\partial w}\left(\sqrt{w} - \sqrt{\hat w}\right)^2 = \frac{\sqrt{w} - \sqrt{\hat w}}{\sqrt{w}}.
-# $$
+# The four terms touch disjoint *outputs*. It is tempting to conclude that the λs act like separate
+# learning rates: λ_coord the step on box numbers, λ_noobj the step on empty confidences. That holds
+# for plain gradient descent on the outputs, and fails under Adam, the optimizer of
+# [lesson 06](06_training_a_tiny_yolo.ipynb). Adam divides each parameter's gradient by a running
+# estimate of that gradient's own size, so a constant factor on it cancels. Watch 20 steps of each
+# optimizer on a prediction tensor whose numbers are the parameters, with λ_coord = 5 and λ_coord = 50:
 
 # %%
-true_widths = torch.tensor([0.05, 0.1, 0.3, 0.6], dtype=torch.float64)
-error = 0.03  # the prediction is 0.03 (3% of the image) too wide in every case
-w = (true_widths + error).requires_grad_(True)
-for mode in ("signed_sqrt", "linear"):
-    term = (wh_transform(w, mode) - wh_transform(true_widths, mode)) ** 2
-    (grad,) = torch.autograd.grad(term.sum(), w)
-    print(f"{mode:>11}: term {[f'{v:.5f}' for v in term.tolist()]}, ∂/∂w {[f'{v:.3f}' for v in grad.tolist()]}")
+demo = playground.make_lambda_batch(N=4, seed=1)  # 4 images, untrained-looking predictions
 
-# %% [markdown]
-# With the square root, the same 0.03 error costs a 5%-wide box about 10 times what it costs a
-# 60%-wide one, and its gradient is about 9 times larger; without it, they cost the same. The
-# curve below shows the gradient for a fixed relative error of 20% over every width.
+
+def box_distance_after(optimizer_class, lambda_coord, lr, steps=20):
+    """How far the box numbers travel in `steps` steps on the box term alone."""
+    pred = demo.pred.clone().requires_grad_()                    # [4, 7, 7, 30]: the parameters
+    optimizer = optimizer_class([pred], lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        yolo_v1_loss(pred, demo.target, S=demo.S, B=demo.B, C=demo.C, lambda_coord=lambda_coord).box.backward()
+        optimizer.step()
+    return float((pred.detach() - demo.pred).norm())
+
+
+for name, optimizer_class, lr in (("SGD", torch.optim.SGD, 0.002), ("Adam", torch.optim.Adam, 0.002)):
+    near, far = (box_distance_after(optimizer_class, lam, lr) for lam in (5.0, 50.0))
+    print(f"{name:>4}: λ_coord = 5 moves the box {near:.4f}, λ_coord = 50 moves it {far:.4f} ({far / near:.2f}×)")
+#
+# With SGD, ten times the λ moves the box several times farther (not the full ten: the larger steps
+# bring it near its target, where the pull weakens); with Adam, exactly as far. So under Adam
+# λ_coord does not set how fast the box outputs learn. In a network the outputs are not the parameters:
+# every output is computed by the same shared layers, whose gradient is the **sum** of all four
+# terms' gradients. There the λs set the mix before Adam normalizes it, and that is the only place
+# they act. (Only the last layer's weights that feed a single kind of output see one term alone, and
+# for them, too, the λ cancels.) [Lesson 06](06_training_a_tiny_yolo.ipynb) measures what trained
+# networks make of λ_coord ∈ {1, 5, 10} and λ_noobj ∈ {0, 0.5, 1}.
+#
+# ## 4 · The square roots: small boxes and large boxes
+#
+# The paper (section 2.2) wants its error metric to "reflect that small deviations in large boxes
+# matter less than in small boxes", and for that the network predicts $s = \sqrt{w}$. There are two
+# ways to put a root into a loss, and they do not send the same gradient
+# ([lesson 03](03_yolov1_loss.ipynb), section 4):
+#
+# - **the paper's** (`wh="predicted_sqrt"`): the output is $s$ and the term is $(s - \sqrt{\hat w})^2$,
+#   so $\partial/\partial s = 2(s - \sqrt{\hat w})$;
+# - **the tutorials'** root of a predicted $w$ (`wh="signed_sqrt"`): the output is $w$ and the term
+#   is $(\sqrt{w} - \sqrt{\hat w})^2$, so $\partial/\partial w = (\sqrt{w} - \sqrt{\hat w})/\sqrt{w}$;
+# - and no root at all (`"linear"`): $\partial/\partial w = 2(w - \hat w)$.
+#
+# Each gradient is with respect to that network's own output, so we compare each one across box
+# sizes, not the three with each other. We measure them for a small box (5 % of the image wide) and
+# a large one (60 %), first with the same absolute error (0.03 too wide), then with the same relative
+# error (20 % too wide):
+
+# %%
+def size_gradient(true_width, predicted_width, mode):
+    """d(width term)/d(the network's width output) for a box predicted `predicted_width` wide."""
+    true_width = torch.as_tensor(true_width, dtype=torch.float64)
+    predicted_width = torch.as_tensor(predicted_width, dtype=torch.float64)
+    output = predicted_width.sqrt() if mode == "predicted_sqrt" else predicted_width  # what the network says
+    output.requires_grad_(True)
+    goal = wh_transform(true_width, mode, role="target")
+    (grad,) = torch.autograd.grad(((wh_transform(output, mode) - goal) ** 2).sum(), output)
+    return grad
+
+
+small_large = torch.tensor([0.05, 0.6], dtype=torch.float64)
+for mode in ("predicted_sqrt", "signed_sqrt", "linear"):
+    absolute = size_gradient(small_large, small_large + 0.03, mode)
+    relative = size_gradient(small_large, small_large * 1.2, mode)
+    print(f"{mode:>14}: 0.03 too wide: small {absolute[0]:.3f}, large {absolute[1]:.3f} "
+          f"({absolute[0] / absolute[1]:.1f}×) | 20 % too wide: small {relative[0]:.3f}, large {relative[1]:.3f} "
+          f"({relative[0] / relative[1]:.2f}×)")
 
 # %%
 widths = torch.linspace(0.02, 1.0, 200, dtype=torch.float64)
-fig, ax = plt.subplots(figsize=(6, 3.2))
-for mode, color in (("signed_sqrt", PALETTE[0]), ("linear", PALETTE[1])):
-    w = (widths * 1.2).requires_grad_(True)
-    (grad,) = torch.autograd.grad(((wh_transform(w, mode) - wh_transform(widths, mode)) ** 2).sum(), w)
-    ax.plot(widths, grad, color=color, label={"signed_sqrt": "√w (paper)", "linear": "w"}[mode])
-ax.set_xlabel("true width ŵ (fraction of the image)")
-ax.set_ylabel("∂ term / ∂w")
-ax.set_title("gradient of the width term for a prediction 20% too wide")
-ax.legend()
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+styles = {"predicted_sqrt": (PALETTE[0], "output √w (paper)"), "signed_sqrt": (PALETTE[1], "root of a predicted w"),
+          "linear": (PALETTE[2], "w, no root")}
+for mode, (color, label) in styles.items():
+    absolute = size_gradient(widths, widths + 0.03, mode)
+    relative = size_gradient(widths, widths * 1.2, mode)
+    axes[0].plot(widths, absolute / absolute[-1], color=color, label=label)
+    axes[1].plot(widths, relative / relative[-1], color=color, label=label)
+axes[0].set_title("0.03 too wide")
+axes[1].set_title("20 % too wide")
+for ax in axes:
+    ax.set_yscale("log")
+    ax.set_xlabel("true width ŵ (fraction of the image)")
+    ax.set_ylabel("gradient ÷ its value at ŵ = 1")
+    ax.legend(fontsize=8)
+fig.suptitle("Gradient of the width term with respect to the network's own output")
+plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# With the root, the gradient of a 20% error is the same for every box size (the curve is flat):
-# the loss judges *relative* errors, roughly. Without it the gradient of a 20% error grows with the
-# box: big boxes dominate and small boxes are left sloppy.
+# What each does, as measured:
+#
+# - **The paper's predicted root**: the same absolute error pushes a small box's output harder (about
+#   3 times for 0.05 against 0.6), because 0.03 of width is a larger step in $\sqrt{w}$ near 0. The
+#   same *relative* error pushes it *less*: the gradient grows like $\sqrt{\hat w}$ (0.29 of the large
+#   box's here). The loss is an ordinary squared error in $\sqrt{w}$.
+# - **The tutorials' root of a predicted w**: the same absolute error pushes the small box about 9
+#   times harder; a 20 % error gets the same gradient on every box size. That flat curve is a
+#   property of this variant only.
+# - **No root**: the same absolute error gets the same gradient everywhere, and a relative error
+#   a gradient proportional to the box, so large boxes dominate.
+#
+# Both roots favour small boxes over the linear loss for a given absolute error, which is what the
+# paper's sentence asks for; they differ in how strongly, and in what a network must output.
 #
 # ## 5 · Why λ_noobj = 0.5: counting predictors
 #
@@ -237,8 +302,7 @@ for lambdas in ((1.0, 1.0), (5.0, 0.5)):
 
 # %% [markdown]
 # Without weights (both λ = 1) the no-object term is the largest part of the loss, and its
-# gradient is larger than the box term's although it carries no information about where the
-# objects are. With the paper's weights the box term's gradient leads and the no-object term
+# gradient is larger than the box term's, although all it says is where the objects are *not*. With the paper's weights the box term's gradient leads and the no-object term
 # falls back. Let us check one of these numbers by hand: the no-object gradient is
 # $2\lambda_\text{noobj} C_j / N$ on each no-object confidence, so its norm is
 # $\frac{2\lambda_\text{noobj}}{N}\sqrt{\sum_j C_j^2}$.
@@ -281,8 +345,11 @@ plt.show()
 # - The network learns from the gradient, not the loss value: each YOLOv1 term pushes its own
 #   outputs and nothing else — `box` the responsible box, `obj` its confidence (towards the IoU),
 #   `noobj` every other confidence (towards 0), `cls` the class scores.
-# - The square roots make the width and height terms judge relative errors: a 20% error gets the
-#   same gradient on every box size, so small boxes are not neglected.
+# - Under Adam the λs are not learning rates: a constant factor on a term cancels in Adam's step;
+#   they act where the terms share parameters, in the layers that compute every output.
+# - The square roots make the same absolute size error cost more on a small box. The paper's network
+#   outputs √w (the gradient of a relative error then grows like √ŵ); the tutorials' root of a
+#   predicted w gives a 20 % error the same gradient on every size; without a root, large boxes dominate.
 # - An image has ~98 predictors and a handful of objects: unweighted, the no-object term dominates
 #   the gradient. λ_noobj = 0.5 quiets it and λ_coord = 5 amplifies the box signal.
 # - The widgets compute everything with the package's loss and autograd: what you see is what

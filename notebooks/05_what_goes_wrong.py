@@ -444,7 +444,9 @@ plt.show()
 # Why does it matter? At test time an empty cell's box is ignored anyway (its confidence should be
 # low), so the damage is indirect: the shared layers of the network spend capacity learning "shrink
 # to the corner" everywhere, and the box outputs of *object* cells are pulled towards zero by the
-# same weights. The bias is worst for small objects, whose true boxes are close to that zero box.
+# same weights. (How much that costs, and whether it costs some object sizes more than others, this
+# lesson does not measure; [lesson 06](06_training_a_tiny_yolo.ipynb) trains with version 1 and
+# measures its mAP.)
 #
 # **What the article gets right.** Its prose says the box loss "is typically weighted by the
 # object confidence score to focus on objects that actually exist in the cell". That is the
@@ -461,9 +463,10 @@ plt.show()
 # box, object-confidence and class losses. The ground-truth object indicator is never read.
 #
 # How many positives does an untrained network produce? We count over 100 seeded batches of 8
-# images, with the raw outputs and with sigmoid outputs. `article_iou` is the IoU the article's
-# call implies (on the raw `(x, y, w, h)` numbers); alongside, the IoU the paper uses, in image
-# coordinates.
+# images, with the raw outputs and with sigmoid outputs. The article never shows its IoU: it
+# calls `calculate_iou(pred_bbox, target_bbox)`, "omitted for brevity but readily available in
+# literature". `article_iou` is our reading of that call, an IoU on the raw `(x, y, w, h)` numbers
+# as they stand in the tensor; alongside, the IoU the paper uses, in image coordinates.
 
 # %%
 gate_iou, paper_iou = [], []
@@ -478,7 +481,8 @@ for seed in range(100):
     pred = torch.sigmoid(batch_raw)
     nan_batches += int(article_loss_iou_gate(pred, batch_target).total.isnan())
     gate_iou.append(article_iou(pred[..., :4], batch_target[..., :4])[obj])
-    paper_iou.append(responsibility(pred, batch_target, S=S, B=1, C=C).ious[..., 0][obj])
+    # the article's layout: the outputs are w, h themselves, hence wh="linear"
+    paper_iou.append(responsibility(pred, batch_target, S=S, B=1, C=C, wh="linear").ious[..., 0][obj])
 
 # %%
 print(f"object cells in 100 batches: {object_cells}")
@@ -491,6 +495,8 @@ print(f"paper: responsible predictors in the first batch {int(responsible.sum())
 
 # %%
 gate_iou, paper_iou = torch.cat(gate_iou), torch.cat(paper_iou)
+print(f"IoU > 0.5 with the mixed frames: {int((gate_iou > 0.5).sum())} object cells; "
+      f"in image coordinates: {int((paper_iou > 0.5).sum())} of {len(paper_iou)}")
 fig, ax = plt.subplots(figsize=(7.5, 3.8))
 bins = torch.linspace(0, 1, 41)
 ax.hist(gate_iou, bins=bins, color=PALETTE[1], alpha=0.7, label="article_iou (mixed frames)")
@@ -507,9 +513,31 @@ plt.show()
 # %% [markdown]
 # With raw outputs the gate opens **nowhere**; with sigmoid outputs it opens for under one object
 # cell in a hundred, and most batches have no positive at all, so version 3 is NaN on them
-# (section 2's 0/0, now on *ordinary* batches). The gate also lets the mixed-frame IoU of
-# [lesson 03](03_yolov1_loss.ipynb) decide: `x, y` are in cell units and `w, h` in image units, so the two
-# histograms disagree, and the mixed one sits lower.
+# (section 2's 0/0, now on *ordinary* batches). If the article's IoU works on the tensor's numbers
+# as its call suggests, the gate also mixes frames ([lesson 03](03_yolov1_loss.ipynb)): `x, y` are
+# in cell units and `w, h` in image units, so the two histograms disagree, and the mixed one sits
+# lower: the same predictions pass 0.5 in image coordinates for about one object cell in five, and
+# with the mixed frames for one in two hundred. So most of the missing positives come from the
+# frames, and that part rests on our reading of a function the article does not show. Even the
+# image-frame gate would leave four objects in five without a positive at the start.
+#
+# **The worst effect is on the confidences.** The no-object term of version 3 covers every cell
+# that is not a positive, `obj_mask == 0`, and its target is 0. A real object whose prediction
+# is below the gate is therefore not just left untrained: its confidence is *trained towards 0*,
+# told that there is nothing there. We count, over 25 seeded batches, the object cells
+# whose confidence the no-object term pushes down:
+
+# %%
+pushed_down, object_total = 0, 0
+for seed in range(25):
+    batch_target = make_target(seed)
+    leaf = torch.sigmoid(outputs(head, seed)).detach().requires_grad_()
+    article_loss_iou_gate(leaf, batch_target).noobj.backward()
+    obj = batch_target[..., 4] > 0
+    object_total += int(obj.sum())
+    pushed_down += int((leaf.grad[..., 4][obj] > 0).sum())  # a positive gradient: descent lowers it
+print(f"object cells whose confidence version 3 trains towards 0: {pushed_down} of {object_total}")
+
 #
 # Suppose we patch the NaN away with `masked_mean` from section 2. The loss is then finite, but
 # which boxes does it train? We count, over 25 batches, the object cells whose box receives any
@@ -635,7 +663,16 @@ plt.show()
 # with the image. With one object among 48 empty cells, the object's confidence weighs about
 # **96 times** an empty cell's (ratio 0.0104, not 0.5), and its $x$ error weighs **0.0128** of its confidence
 # error instead of 5: the "emphasis on accurate boxes" that λ_coord = 5 was chosen for has
-# become a 392-fold de-emphasis. With 48 objects, the noobj ratio is 24 instead of 0.5. Version 1 has
+# become a de-emphasis. Two different ratios hide in that number, and they only coincide here:
+#
+# - the **weight of an $x$ error** itself is $\lambda_\text{coord}/(2 \cdot 4 \cdot 49) = 5/392$ per image in
+#   version 2 against $\lambda_\text{coord} = 5$ in the paper: 392 times smaller, whatever the number of
+#   objects (the mean over 4 box numbers × 49 cells, and SmoothL1's ½);
+# - the **exchange rate** between an $x$ error and the same object's confidence error is
+#   $(5/392) / (1/K) = 5K/392$ against 5 in the paper: 392 times smaller with K = 1 object, 49 times
+#   with 8, about 8 times with 48.
+#
+# With 48 objects, the noobj ratio is 24 instead of 0.5. Version 1 has
 # no λ at all and weighs empty and object cells alike, whatever the count.
 #
 # A mean also ties each object's weight to its neighbours: with K objects, each gets $1/K$ of the
@@ -659,11 +696,12 @@ plt.show()
 # | v2, v3 | BCE on raw scores | `RuntimeError`; clamp or sigmoid + BCE: loss capped at 100, zero gradient | `binary_cross_entropy_with_logits`, or squared error as in YOLOv1 |
 # | v1, v2 | box loss on every cell | empty cells take most of the box gradient | mask by $\mathbb{1}^\text{obj}$ / responsibility |
 # | v3 | positives from IoU(pred, target) > 0.5 | no positives at initialization: NaN, no learning signal | positives from the target; IoU picks among B predictors, in image coordinates |
+# | v3 | no-object term on every non-positive cell | real objects below the gate trained towards confidence 0 | no-object term only on predictors that are not responsible for an object |
 # | v1, v2, v3 | one mean per term | λ's meaning drifts with the number of objects | sum over the grid / N |
 #
 # Smaller slips, each treated in [lesson 03](03_yolov1_loss.ipynb): the confidence target is 1 instead of
-# the IoU; $w, h$ are compared without the square roots; the IoU of version 3 mixes cell and image
-# coordinates.
+# the IoU; $w, h$ are compared without the square roots; and, if its unshown IoU works on the
+# tensor's numbers as its call suggests, version 3 mixes cell and image coordinates.
 
 # %% [markdown]
 # **Next.** [Lesson 06](06_training_a_tiny_yolo.ipynb) trains a small network with the paper's loss on
@@ -683,10 +721,12 @@ plt.show()
 # - A box loss over every cell teaches empty cells a zero box, and they take most of the box
 #   gradient. Mask it with the object (responsibility) indicator.
 # - Deciding positives by IoU(pred, target) > 0.5 leaves an untrained network with (almost) no
-#   positives: NaN or no signal. Positives come from the target; the IoU only picks among predictors.
+#   positives: NaN or no signal, and every real object below the gate has its confidence trained
+#   towards 0. Positives come from the target; the IoU only picks among predictors.
 # - Per-term means make λ's effective value depend on the number of objects: in the article's
-#   version 2 with one object, λ_coord = 5 acts as a 392-fold *down*-weighting of boxes. The paper's
-#   sum over the grid / N keeps λ a fixed exchange rate.
+#   version 2 an $x$ error weighs 392 times less than in the paper, and its exchange rate with the
+#   object's confidence error is 392/K times smaller (K objects in the image). The paper's sum over
+#   the grid / N keeps λ a fixed exchange rate.
 # - The article is right about the ingredients (masks by object, a higher λ_coord, a lower
 #   λ_noobj, IoU and per-class BCE in their proper places); its code gets the details wrong.
 

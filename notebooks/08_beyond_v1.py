@@ -118,32 +118,67 @@ ax.legend(loc="lower right", fontsize=9)
 plt.show()
 
 # %% [markdown]
-# To build a **target** we need the inverse: given an object's box, its cell and its anchor, which $t$
-# would decode to it? Solve each equation for $t$:
+# To train, we need **targets**: given an object's box, its cell and its anchor, what should the
+# network's numbers be? The YOLO9000 text writes the decoding above and leaves it there; one reading is
+# to invert it and regress the raw $t$ by squared error:
 #
 # $$
 # t_x = \operatorname{logit}(b_x S - c_x), \qquad t_y = \operatorname{logit}(b_y S - c_y), \qquad
 # t_w = \log\frac{b_w}{p_w}, \qquad t_h = \log\frac{b_h}{p_h}.
 # $$
 #
-# A centre exactly on a cell border (offset 0) would need $t_x = -\infty$, and a zero-size box
-# $t_w = -\infty$; the package moves such targets $10^{-6}$ inside the cell and floors sizes at $10^{-9}$,
-# so every target is finite. Away from those edges the inverse is exact:
+# The authors' code does something else for the centre. Darknet's YOLOv3 layer (`src/yolo_layer.c`)
+# applies the sigmoid to the $x, y$ outputs in `forward_yolo_layer`, and `delta_yolo_box` then compares
+# that $\sigma(t_x)$ with the **offset itself**, `truth.x*lw - i` (YOLOv2's `delta_region_box` in
+# `src/region_layer.c` does the same). Ultralytics' YOLOv5 also decodes the centre from a sigmoid and
+# then compares whole boxes (section 4), never a logit. Only the sizes are compared in log space, $t_w$
+# against $\log(b_w / p_w)$. So the centre's target is a number in $[0, 1]$, and the loss is
+# $(\sigma(t_x) - o_x)^2$ with $o_x = b_x S - c_x$.
+#
+# Why it matters: the logit is unbounded at the cell's borders. A centre 0.001 of a cell from the left
+# border asks for $t_x = \operatorname{logit}(0.001) \approx -6.9$, one at $10^{-6}$ for $-13.8$, and one
+# exactly on the border for $-\infty$. Take a network that says $t_x = 0$ (centre mid-cell) and compare
+# the two losses and their gradients with respect to $t_x$ as the true offset nears the border:
+
+# %%
+t_x = torch.zeros(5, requires_grad=True)
+offsets = torch.tensor([0.5, 0.1, 0.01, 1e-3, 1e-6])
+logit_loss = (t_x - torch.logit(offsets)) ** 2                   # regress the raw t to logit(offset)
+sigmoid_loss = (torch.sigmoid(t_x) - offsets) ** 2               # darknet / Ultralytics: σ(t) vs offset
+(logit_grad,) = torch.autograd.grad(logit_loss.sum(), t_x)
+(sigmoid_grad,) = torch.autograd.grad(sigmoid_loss.sum(), t_x)
+for o, a, ga, b, gb in zip(offsets.tolist(), logit_loss.tolist(), logit_grad.tolist(),
+                           sigmoid_loss.tolist(), sigmoid_grad.tolist()):
+    print(f"offset {o:<7g}: logit target loss {a:7.2f} (grad {ga:+7.2f})   σ(t) vs offset loss {b:.3f} (grad {gb:+.3f})")
+
+# %% [markdown]
+# Both losses agree that the box should move left. The logit target says so with a loss and a
+# gradient that grow without bound as the centre nears a border, although in the image the
+# difference between an offset of 0.01 and 0.000001 is invisible: a few objects that happen to sit on
+# cell lines then dominate the batch, and labels rounded onto a border ask for an infinite output (the
+# package's logit encoder has to move such targets $10^{-6}$ inside the cell to stay finite). The
+# sigmoid-versus-offset loss is bounded: its error lies in $[-1, 1]$. Its gradient does fade where
+# $\sigma$ saturates; darknet's YOLOv4 option `scale_x_y` and YOLOv5's $2\sigma(t) - 0.5$ stretch the
+# sigmoid slightly beyond $[0, 1]$, which makes a centre on a border reachable with a finite output.
+#
+# The package's `encode_anchor_boxes` gives both targets: the offset by default, as the code does,
+# and the logit with `xy_target="logit"`. Inline, the default:
 
 # %%
 def my_encode(boxes, cell_xy, anchors, S):
-    """cxcywh [..., 4] -> raw t [..., 4], for centres strictly inside their cells."""
-    txy = torch.logit(boxes[..., :2] * S - cell_xy)
+    """cxcywh [..., 4] -> targets [..., 4]: the centre offsets (compared with σ(t)) and log size ratios."""
+    offsets = boxes[..., :2] * S - cell_xy
     twh = torch.log(boxes[..., 2:] / anchors)
-    return torch.cat(torch.broadcast_tensors(txy, twh), dim=-1)
+    return torch.cat(torch.broadcast_tensors(offsets, twh), dim=-1)
 
 
 boxes = decode_anchor_boxes(t, grid, anchors, S)
 torch.testing.assert_close(my_encode(boxes, grid, anchors, S), encode_anchor_boxes(boxes, grid, anchors, S))
-torch.testing.assert_close(encode_anchor_boxes(boxes, grid, anchors, S), t, rtol=1e-4, atol=1e-4)
-print("decode then encode gives t back (float32, to 1e-4)")
+targets_from_t = torch.cat([torch.sigmoid(t[..., :2]), t[..., 2:]], dim=-1)  # what the network's σ(t), t should be
+torch.testing.assert_close(my_encode(boxes, grid, anchors, S), targets_from_t, rtol=1e-4, atol=1e-4)
+torch.testing.assert_close(encode_anchor_boxes(boxes, grid, anchors, S, xy_target="logit"), t, rtol=1e-4, atol=1e-4)
+print("decode then encode gives σ(t_x), σ(t_y), t_w, t_h back (offset targets), and t (logit targets)")
 
-# %% [markdown]
 # **Which anchor gets the object?** YOLOv3 gives each object exactly one anchor: the one whose *shape*
 # overlaps it best, compared with the centres put on top of each other (where the box sits is the cell's
 # business, not the anchor's). With the centres aligned the intersection is $\min(w, p_w)\min(h, p_h)$:
@@ -317,16 +352,41 @@ plt.show()
 # $$
 #
 # The centre penalty $\rho^2 / c^2$ keeps a gradient when the boxes do not overlap (where $1 - \text{IoU}$
-# is flat at 1), and $\alpha v$ aligns the aspect ratios.
+# is flat at 1), and $\alpha v$ aligns the aspect ratios, with
+# $v = \frac{4}{\pi^2}\big(\arctan\frac{\hat w}{\hat h} - \arctan\frac{w}{h}\big)^2$ and
+# $\alpha = v / \big((1 - \operatorname{IoU}) + v\big)$.
+#
+# $\alpha$ depends on the prediction too, so an implementation must choose whether the gradient flows
+# through it. Ultralytics (`bbox_iou` in `ultralytics/utils/metrics.py`, and YOLOv5 before it) computes
+# $\alpha$ inside `torch.no_grad()`: a weight on the aspect term, not something to optimize. The
+# package's `ciou` offers both (`alpha="differentiable"`, its default, and `alpha="constant"`), and
+# `box_loss`, which this lesson uses, holds $\alpha$ constant as Ultralytics does. The value is the
+# same either way; only the gradient differs. Inline, with $\alpha$ detached:
 
 # %%
 def my_box_loss(pred_xyxy, true_xyxy):
-    return (1 - ciou(pred_xyxy, true_xyxy)).sum()
+    """1 - CIoU of two xyxy boxes [4], with α computed without gradient (as Ultralytics does)."""
+    (px1, py1, px2, py2), (tx1, ty1, tx2, ty2) = pred_xyxy, true_xyxy
+    iou_value = box_iou(pred_xyxy[None], true_xyxy[None])[0, 0]
+    rho2 = ((px1 + px2 - tx1 - tx2) ** 2 + (py1 + py2 - ty1 - ty2) ** 2) / 4       # centre distance²
+    c2 = (torch.maximum(px2, tx2) - torch.minimum(px1, tx1)) ** 2 \
+        + (torch.maximum(py2, ty2) - torch.minimum(py1, ty1)) ** 2                # enclosing diagonal²
+    v = 4 / math.pi**2 * (torch.atan((tx2 - tx1) / (ty2 - ty1)) - torch.atan((px2 - px1) / (py2 - py1))) ** 2
+    with torch.no_grad():
+        alpha = v / (1 - iou_value + v)                                          # a weight, not trained
+    return 1 - (iou_value - rho2 / c2 - alpha * v)
 
 
-pred_pair = cxcywh_to_xyxy(torch.tensor([0.45, 0.50, 0.30, 0.15]))
-true_pair = cxcywh_to_xyxy(torch.tensor([0.50, 0.50, 0.20, 0.20]))
-torch.testing.assert_close(my_box_loss(pred_pair, true_pair), box_loss(pred_pair, true_pair))
+pred_pair = cxcywh_to_xyxy(torch.tensor([0.45, 0.50, 0.30, 0.15], dtype=torch.float64))
+true_pair = cxcywh_to_xyxy(torch.tensor([0.50, 0.50, 0.20, 0.20], dtype=torch.float64))
+gradients = {}
+for name, fn in (("inline, α constant", my_box_loss), ("box_loss", box_loss),
+                 ("1 - ciou(alpha='differentiable')", lambda p, q: (1 - ciou(p, q, alpha="differentiable")).sum())):
+    leaf = pred_pair.clone().requires_grad_()
+    value = fn(leaf, true_pair)
+    (gradients[name],) = torch.autograd.grad(value, leaf)
+    print(f"{name:>33}: loss {value.item():.5f}, gradient {[round(g, 4) for g in gradients[name].tolist()]}")
+torch.testing.assert_close(gradients["inline, α constant"], gradients["box_loss"])
 
 
 def v1_coord_term(pred_cxcywh, true_cxcywh, lambda_coord=5.0):
@@ -337,7 +397,9 @@ def v1_coord_term(pred_cxcywh, true_cxcywh, lambda_coord=5.0):
 
 
 # %% [markdown]
-# The same pair of boxes, then the same pair shrunk to a quarter of its size (every coordinate × 0.25):
+# The same loss value three times; the gradients differ slightly (by up to 0.03 here), which is all
+# the choice of α changes. Now the same pair of boxes, then the same pair shrunk to a quarter of its
+# size (every coordinate × 0.25), against YOLOv1's coordinate term:
 
 # %%
 pair = (torch.tensor([0.45, 0.50, 0.30, 0.15]), torch.tensor([0.50, 0.50, 0.20, 0.20]))
@@ -551,7 +613,9 @@ for j in metric.argsort(descending=True).tolist():
 # ## Summary
 #
 # - **Anchors** (YOLOv2/v3): predict $t$ relative to a prior, $b_x = (\sigma(t_x) + c_x)/S$,
-#   $b_w = p_w e^{t_w}$; targets by the inverse ($\operatorname{logit}$, $\log$). Each object gets the one anchor of best
+#   $b_w = p_w e^{t_w}$. Targets as the authors' code builds them: the centre offset, compared with
+#   $\sigma(t_x)$ (bounded), and $\log(b_w/p_w)$ for the size; a logit target for the centre runs off to
+#   $\pm\infty$ at cell borders (`xy_target="logit"`). Each object gets the one anchor of best
 #   *shape* IoU, which also picks its grid. `decode_anchor_boxes`, `encode_anchor_boxes`, `assign_anchors`.
 # - **BCE on logits** (YOLOv3) for objectness and classes: its gradient is the error $\sigma(x) - y$, while
 #   MSE on $\sigma(x)$ loses its gradient exactly where the prediction is confidently wrong. Compute it from
@@ -560,7 +624,8 @@ for j in metric.argsort(descending=True).tolist():
 #   object by IoU > 0.5 is not pushed towards "no object". `ignore_mask`, `objectness_loss`.
 # - **1 − CIoU** (YOLOv4/v5) replaces the squared coordinate errors: scale invariant, a gradient for disjoint
 #   boxes, and it measures what the evaluation measures. The objectness target becomes the detached CIoU,
-#   clamped at 0. `box_loss`, `iou_objectness_target`.
+#   clamped at 0. CIoU's α is held constant, as in Ultralytics (`ciou(..., alpha="constant")`).
+#   `box_loss`, `iou_objectness_target`.
 # - **Focal loss** (Lin et al. 2017, α = 0.25, γ = 2) scales BCE by $(1 - p_t)^\gamma$ so easy negatives stop
 #   dominating. `focal_loss`.
 # - **YOLOv8**: sides as 16-bin distributions trained with DFL (GFL, Li et al. 2020), positives ranked by

@@ -8,6 +8,15 @@ built from scalar tensor operations, one predictor at a time, so that autograd f
 it and a benchmark can call ``backward()`` on it. It is slow on purpose: it is meant to be
 read and trusted, not used for training.
 
+With its defaults it follows darknet's ``forward_detection_layer`` (``src/detection_layer.c``,
+``sqrt=1``, ``rescore=1``) cell by cell: the w, h outputs are √w, √h; the IoU of each
+predictor is taken with its outputs squared; the highest IoU answers (a strict ``>``: the
+first on a tie) and, while every IoU is 0, the smallest ``box_rmse`` (``src/box.c``: the root
+of the summed squared differences of x, y, w, h, centres divided by S) answers instead; every
+other predictor gets the no-object term. Darknet writes ``delta = scale · (t - o)`` and sums;
+this file writes ``scale · (t - o)²`` (the same relative weights, a uniform factor -2 on the
+gradient) and divides by N, as the paper's mean over images does.
+
 Usage from the tests (pytest puts ``tests/`` on ``sys.path``) or from a benchmark::
 
     sys.path.insert(0, "tests")
@@ -64,27 +73,56 @@ def cell_box_to_image(x: float, y: float, w: float, h: float, row: int, col: int
     return ((col + x) / S, (row + y) / S, w, h)
 
 
-def responsible_predictor(pred: Tensor, target: Tensor, n: int, row: int, col: int, B: int):
+def rmse_in_image(p: list[float], t: list[float], S: int) -> float:
+    """darknet's ``box_rmse``: the root of the summed squared differences of ``(x, y, w, h)``,
+    with both centres' in-cell offsets divided by S (the cell's corner cancels out)."""
+    return math.sqrt(
+        (p[0] / S - t[0] / S) ** 2 + (p[1] / S - t[1] / S) ** 2 + (p[2] - t[2]) ** 2 + (p[3] - t[3]) ** 2
+    )
+
+
+def responsible_predictor(
+    pred: Tensor, target: Tensor, n: int, row: int, col: int, B: int,
+    wh: str = "predicted_sqrt", tie_break: str = "rmse",
+):
     """For the object in cell ``(row, col)`` of image ``n``: the index of the responsible
-    predictor and the list of the B IoUs. The highest IoU wins; the first one on a tie
-    (a strict ``>`` never replaces an equal earlier value)."""
+    predictor and the list of the B IoUs.
+
+    darknet's loop over the predictors, one state ``(best_index, best_iou, best_rmse)``: while
+    the best IoU so far and this predictor's IoU are both 0, the smaller RMSE wins (strict
+    ``<``); otherwise the higher IoU (strict ``>``), so the first predictor that overlaps the
+    object takes over from any RMSE winner and equal IoUs stay with the first. darknet starts
+    ``best_rmse`` at 20 (a box farther than that would leave the index at -1); here it starts
+    at infinity. ``tie_break="first"`` skips the RMSE: predictor 0 unless some IoU is higher.
+    Under ``wh="predicted_sqrt"`` the outputs w, h are squared before IoU and RMSE."""
     S = pred.shape[1]
     t = target[n, row, col].tolist()
     target_box = cell_box_to_image(t[0], t[1], t[2], t[3], row, col, S)
     ious = []
+    best, best_iou, best_rmse = 0, 0.0, math.inf
     for b in range(B):
         p = pred[n, row, col, 5 * b : 5 * b + 4].tolist()
-        ious.append(iou_cxcywh(cell_box_to_image(p[0], p[1], p[2], p[3], row, col, S), target_box))
-    best = 0
-    for b in range(1, B):
-        if ious[b] > ious[best]:
-            best = b
+        if wh == "predicted_sqrt":
+            p[2], p[3] = p[2] * p[2], p[3] * p[3]
+        iou = iou_cxcywh(cell_box_to_image(p[0], p[1], p[2], p[3], row, col, S), target_box)
+        ious.append(iou)
+        if best_iou > 0 or iou > 0:
+            if iou > best_iou:
+                best, best_iou = b, iou
+        elif tie_break == "rmse":
+            rmse = rmse_in_image(p, t, S)
+            if rmse < best_rmse:
+                best, best_rmse = b, rmse
     return best, ious
 
 
 def transform_size(v, wh: str):
     """The map applied to a width or height before the squared error; ``v`` is a scalar
-    tensor (prediction) or a float (target)."""
+    tensor (prediction) or a float (target). Under ``"predicted_sqrt"`` the prediction is
+    already a root (kept as it is) and the target is rooted: darknet's
+    ``sqrt(truth w) - output``."""
+    if wh == "predicted_sqrt":
+        return v if isinstance(v, Tensor) else math.sqrt(v)
     if wh == "linear":
         return v
     if isinstance(v, Tensor):
@@ -97,7 +135,7 @@ def transform_size(v, wh: str):
             return v / math.sqrt(abs(v) + SQRT_EPS)
         if wh == "clamped_sqrt":
             return math.sqrt(max(v, SQRT_EPS))
-    raise ValueError(f"wh must be 'signed_sqrt', 'clamped_sqrt' or 'linear', got {wh!r}")
+    raise ValueError(f"wh must be 'predicted_sqrt', 'signed_sqrt', 'clamped_sqrt' or 'linear', got {wh!r}")
 
 
 def reference_yolo_v1_loss(
@@ -109,8 +147,10 @@ def reference_yolo_v1_loss(
     lambda_coord: float = 5.0,
     lambda_noobj: float = 0.5,
     conf_target: str = "iou",
-    wh: str = "signed_sqrt",
+    wh: str = "predicted_sqrt",
     noobj_scope: str = "not_responsible",
+    tie_break: str = "rmse",
+    reduction: str = "batchmean",
 ) -> ReferenceTerms:
     """The YOLOv1 loss by loops, with the same options as ``yolo_lesson.loss.yolo_v1_loss``.
 
@@ -118,8 +158,10 @@ def reference_yolo_v1_loss(
         pred: ``Tensor[N, S, S, B*5 + C]``; half precision is computed in float32.
         target: ``Tensor[N, S, S, 5 + C]``, ``(x, y, w, h, obj, one-hot class)`` per cell.
         conf_target: ``"iou"`` (constant IoU of the responsible box) or ``"one"``.
-        wh: ``"signed_sqrt"``, ``"clamped_sqrt"`` or ``"linear"``.
+        wh: ``"predicted_sqrt"``, ``"signed_sqrt"``, ``"clamped_sqrt"`` or ``"linear"``.
         noobj_scope: ``"not_responsible"`` or ``"empty_cells"``.
+        tie_break: ``"rmse"`` or ``"first"``.
+        reduction: ``"batchmean"`` (divided by N) or ``"sum"``.
 
     Returns:
         :class:`ReferenceTerms` of scalar tensors; ``total = box + obj + noobj + cls``.
@@ -128,6 +170,10 @@ def reference_yolo_v1_loss(
         raise ValueError(f"conf_target must be 'iou' or 'one', got {conf_target!r}")
     if noobj_scope not in ("not_responsible", "empty_cells"):
         raise ValueError(f"noobj_scope must be 'not_responsible' or 'empty_cells', got {noobj_scope!r}")
+    if tie_break not in ("rmse", "first"):
+        raise ValueError(f"tie_break must be 'rmse' or 'first', got {tie_break!r}")
+    if reduction not in ("batchmean", "sum"):
+        raise ValueError(f"reduction must be 'batchmean' or 'sum', got {reduction!r}")
     assert tuple(pred.shape[1:]) == (S, S, B * 5 + C), pred.shape
     assert tuple(target.shape) == (pred.shape[0], S, S, 5 + C), target.shape
     pred = pred.to(torch.promote_types(pred.dtype, torch.float32))
@@ -142,7 +188,7 @@ def reference_yolo_v1_loss(
                 t = target[n, row, col].tolist()  # (x, y, w, h, obj, one-hot...)
                 has_object = t[4] == 1.0
                 if has_object:
-                    best, ious = responsible_predictor(pred, target, n, row, col, B)
+                    best, ious = responsible_predictor(pred, target, n, row, col, B, wh, tie_break)
                 for b in range(B):
                     x, y, w, h, conf = (pred[n, row, col, 5 * b + k] for k in range(5))
                     if has_object and b == best:
@@ -158,5 +204,6 @@ def reference_yolo_v1_loss(
                     for c in range(C):
                         cls = cls + (pred[n, row, col, 5 * B + c] - t[5 + c]) ** 2
 
-    box, obj, noobj, cls = box / N, obj / N, noobj / N, cls / N
+    if reduction == "batchmean":
+        box, obj, noobj, cls = box / N, obj / N, noobj / N, cls / N
     return ReferenceTerms(box + obj + noobj + cls, box, obj, noobj, cls)

@@ -81,6 +81,9 @@ GRID = {
     "cells_to_image: rank 4": (lambda: grid.cells_to_image(torch.zeros(1, 7, 7, 4)), ["boxes must be [N, S, S, B, 4]", "got [1, 7, 7, 4]"]),
     "decode_predictions: B inconsistent": (lambda: grid.decode_predictions(PRED, B=3), ["pred must be [N, S, S, B*5+C] = [N, 7, 7, 35] (S=7, B=3, C=20)", "got [2, 7, 7, 30]"]),
     "decode_predictions: rank 3": (lambda: grid.decode_predictions(PRED[0]), ["pred must be [N, S, S, B*5+C]", "got [7, 7, 30]"]),
+    "decode_predictions: unknown wh": (lambda: grid.decode_predictions(PRED, wh=None), ["wh must be one of 'predicted_sqrt'", "got None"]),
+    "decode_predictions: unknown scoring": (lambda: grid.decode_predictions(PRED, scoring="all"), ["scoring must be one of 'best_class', 'every_class'", "got 'all'"]),
+    "size_from_output: unknown wh": (lambda: grid.size_from_output(torch.ones(2), "root"), ["wh must be one of 'predicted_sqrt'", "got 'root'"]),
     "check_target: S zero": (lambda: grid.check_target(TARGET, S=0, C=20), ["S must be a positive int", "got 0"]),
 }
 
@@ -104,7 +107,16 @@ LOSS = {
     "responsibility: batch sizes": (lambda: loss.responsibility(PRED[:1], TARGET), ["target must be [N, S, S, 5+C] = [1, 7, 7, 25]", "got [2, 7, 7, 25]"]),
     "YoloV1Loss: B zero": (lambda: loss.YoloV1Loss(B=0), ["B must be a positive int", "got 0"]),
     "YoloV1Loss: forward checks too": (lambda: loss.YoloV1Loss(C=3)(PRED, TARGET), ["pred must be", "(S=7, B=2, C=3)", "got [2, 7, 7, 30]"]),
-    "wh_transform: unknown mode": (lambda: loss.wh_transform(torch.ones(3), "sqrt"), ["mode must be one of 'signed_sqrt', 'clamped_sqrt', 'linear'", "got 'sqrt'"]),
+    "yolo_v1_loss: unknown wh": (lambda: loss.yolo_v1_loss(PRED, TARGET, wh="sqrt"), ["wh must be one of 'predicted_sqrt', 'signed_sqrt', 'clamped_sqrt', 'linear'", "got 'sqrt'"]),
+    "yolo_v1_loss: unknown tie_break": (lambda: loss.yolo_v1_loss(PRED, TARGET, tie_break="random"), ["tie_break must be one of 'rmse', 'first'", "got 'random'"]),
+    "yolo_v1_loss: unknown reduction": (lambda: loss.yolo_v1_loss(PRED, TARGET, reduction="mean"), ["reduction must be one of 'batchmean', 'sum'", "got 'mean'"]),
+    "responsibility: unknown tie_break": (lambda: loss.responsibility(PRED, TARGET, tie_break=0), ["tie_break must be one of 'rmse', 'first'", "got 0"]),
+    "responsibility: unknown wh": (lambda: loss.responsibility(PRED, TARGET, wh="root"), ["wh must be one of 'predicted_sqrt'", "got 'root'"]),
+    "YoloV1Loss: unknown reduction": (lambda: loss.YoloV1Loss(reduction="sum_over_batch"), ["reduction must be one of 'batchmean', 'sum'", "got 'sum_over_batch'"]),
+    "YoloV1Loss: unknown tie_break": (lambda: loss.YoloV1Loss(tie_break="last"), ["tie_break must be one of 'rmse', 'first'", "got 'last'"]),
+    "wh_transform: unknown mode": (lambda: loss.wh_transform(torch.ones(3), "sqrt"), ["mode must be one of 'predicted_sqrt', 'signed_sqrt', 'clamped_sqrt', 'linear'", "got 'sqrt'"]),
+    "wh_transform: unknown role": (lambda: loss.wh_transform(torch.ones(3), role="truth"), ["role must be one of 'prediction', 'target'", "got 'truth'"]),
+    "wh_transform: negative target size": (lambda: loss.wh_transform(torch.tensor([0.2, -0.1]), role="target"), ["wh must be >= 0 for role='target'", "got a minimum of -0.1"]),
     "wh_transform: integer widths": (lambda: loss.wh_transform(torch.ones(3, dtype=torch.long)), ["wh must be a floating-point tensor", "got dtype torch.int64"]),
 }
 
@@ -181,6 +193,8 @@ METRICS = {
     "detections_from_predictions: negative score threshold": (lambda: metrics.detections_from_predictions(PRED, score_threshold=-0.1), ["score_threshold must be a number >= 0", "got -0.1"]),
     "detections_from_predictions: negative NMS threshold": (lambda: metrics.detections_from_predictions(PRED, iou_threshold=-0.1), ["iou_threshold must be a number >= 0", "got -0.1"]),
     "detections_from_predictions: max_detections 0": (lambda: metrics.detections_from_predictions(PRED, max_detections=0), ["max_detections must be a positive int", "got 0"]),
+    "detections_from_predictions: unknown wh": (lambda: metrics.detections_from_predictions(PRED, wh="squared"), ["wh must be one of 'predicted_sqrt', 'signed_sqrt', 'clamped_sqrt', 'linear'", "got 'squared'"]),
+    "detections_from_predictions: unknown scoring": (lambda: metrics.detections_from_predictions(PRED, scoring="paper"), ["scoring must be one of 'best_class', 'every_class'", "got 'paper'"]),
     "match_detections: inverted ground truth": (lambda: metrics.match_detections(XYXY, SCORES, INVERTED), ["gt_boxes must be xyxy with x2 >= x1 and y2 >= y1", "got 1 inverted box(es), the first at row 0: [0.6, 0.6, 0.2, 0.2]"]),
     "mean_average_precision: inverted target box": (lambda: metrics.mean_average_precision(PREDS, [image(TARGETS[0], boxes=torch.cat((XYXY[:1], INVERTED)))]), ["targets[0]['boxes'] must be xyxy with x2 >= x1 and y2 >= y1", "got 1 inverted box(es), the first at row 1"]),
 }

@@ -18,6 +18,7 @@ from yolo_lesson.grid import (
     decode_predictions,
     encode_batch,
     encode_targets,
+    size_from_output,
 )
 
 
@@ -252,7 +253,9 @@ def test_decode_shapes_and_order():
     assert out.boxes.shape == (3, 50, 4) and out.scores.shape == (3, 50)
     assert out.labels.shape == (3, 50) and out.labels.dtype == torch.long
     # Entry index = (row · S + col) · B + b: entry 2·5·2 + 3·2 + 1 = 27 is row 2, col 3, b = 1.
+    # Under the default wh="predicted_sqrt" the outputs w, h are roots: the box is w² × h².
     x, y, w, h, conf = pred[1, 2, 3, 5:10].tolist()
+    w, h = w * w, h * h
     cx, cy = (3 + x) / 5, (2 + y) / 5
     expected = torch.tensor([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
     torch.testing.assert_close(out.boxes[1, 27], expected)
@@ -269,7 +272,7 @@ def test_decode_hand_built_prediction():
     pred[0, 0, 1] = torch.tensor(
         [0.5, 0.5, 0.4, 0.2, 0.9, 0.0, 1.0, -0.3, 0.5, 0.5, 0.2, 0.7, 0.1]
     )
-    out = decode_predictions(pred, S=2, B=2, C=3)
+    out = decode_predictions(pred, S=2, B=2, C=3, wh="linear")  # the outputs are the sizes
     # Cell (0, 1) is flat cell 1, so its predictors are entries 2 and 3.
     torch.testing.assert_close(out.boxes[0, 2], torch.tensor([0.55, 0.15, 0.95, 0.35]))
     torch.testing.assert_close(out.boxes[0, 3], torch.tensor([0.5, 0.25, 0.5, 0.75]))
@@ -283,7 +286,7 @@ def test_decode_hand_built_prediction():
 def test_decode_scores_and_labels_against_a_loop():
     S, B, C = 3, 2, 5
     pred = torch.randn(2, S, S, B * 5 + C, generator=torch.Generator().manual_seed(5))
-    out = decode_predictions(pred, S=S, B=B, C=C)
+    out = decode_predictions(pred, S=S, B=B, C=C, wh="signed_sqrt")
     for n in range(2):
         for row in range(S):
             for col in range(S):
@@ -421,6 +424,63 @@ def test_decode_with_inconsistent_layout():
         decode_predictions(pred.long())
     with pytest.raises(ValueError, match=r"B must be a positive int"):
         decode_predictions(pred, B=0)
+
+
+def test_decode_squares_predicted_roots_and_a_negative_root_draws_the_same_box():
+    """Under the default wh="predicted_sqrt" the outputs are √w, √h: (0.5, 0.4) draws a
+    0.25 × 0.16 box, and (-0.5, -0.4) the very same box (darknet decodes with pow(x, 2); the
+    loss's IoU sees that box too). The tutorial variants read (-0.5, 0.4) as a width clamped
+    to 0 and a height 0.4."""
+    pred = torch.zeros(1, 2, 2, 12, dtype=torch.float64)  # S = 2, B = 2, C = 2
+    pred[0, 0, 0, :10] = torch.tensor([0.5, 0.5, 0.5, 0.4, 1.0, 0.5, 0.5, -0.5, -0.4, 1.0], dtype=torch.float64)
+    out = decode_predictions(pred, S=2, B=2, C=2)
+    # Centre (0.25, 0.25): xyxy (0.25 - 0.125, 0.25 - 0.08, 0.25 + 0.125, 0.25 + 0.08).
+    expected = torch.tensor([0.125, 0.17, 0.375, 0.33], dtype=torch.float64)
+    torch.testing.assert_close(out.boxes[0, 0], expected)
+    torch.testing.assert_close(out.boxes[0, 1], expected)
+    for wh in ("signed_sqrt", "clamped_sqrt", "linear"):
+        sizes = decode_predictions(pred, S=2, B=2, C=2, wh=wh).boxes[0, 1]
+        torch.testing.assert_close(sizes[2:] - sizes[:2], torch.tensor([0.0, 0.0], dtype=torch.float64))
+        torch.testing.assert_close(decode_predictions(pred, S=2, B=2, C=2, wh=wh).boxes[0, 0],
+                                   torch.tensor([0.0, 0.05, 0.5, 0.45], dtype=torch.float64))
+    torch.testing.assert_close(size_from_output(torch.tensor([-0.5, 0.0, 0.3])), torch.tensor([0.25, 0.0, 0.09]))
+    torch.testing.assert_close(size_from_output(torch.tensor([-0.5, 0.3]), "linear"), torch.tensor([0.0, 0.3]))
+
+
+def test_decode_every_class_scores_each_class():
+    """scoring="every_class" (the paper, section 2.4): one entry per predictor and class,
+    score conf · Pr(class), ordered by row, column, predictor, class; the best class's
+    entries equal "best_class"'s."""
+    S, B, C = 3, 2, 4
+    pred = torch.rand(2, S, S, B * 5 + C, generator=torch.Generator().manual_seed(3))
+    every = decode_predictions(pred, S=S, B=B, C=C, scoring="every_class")
+    best = decode_predictions(pred, S=S, B=B, C=C)
+    assert every.boxes.shape == (2, S * S * B * C, 4) and every.labels.shape == (2, S * S * B * C)
+    for n in range(2):
+        for row in range(S):
+            for col in range(S):
+                classes = pred[n, row, col, B * 5 :]
+                for b in range(B):
+                    k = (row * S + col) * B + b
+                    for c in range(C):
+                        j = k * C + c
+                        assert every.labels[n, j].item() == c
+                        assert every.scores[n, j].item() == pytest.approx(pred[n, row, col, b * 5 + 4].item() * classes[c].item())
+                        assert torch.equal(every.boxes[n, j], best.boxes[n, k])
+                    j = k * C + int(classes.argmax())
+                    assert every.scores[n, j] == best.scores[n, k] and every.labels[n, j] == best.labels[n, k]
+
+
+def test_decode_bad_options():
+    pred = torch.zeros(1, 7, 7, 30)
+    with pytest.raises(ValueError, match=r"wh must be one of 'predicted_sqrt', 'signed_sqrt', 'clamped_sqrt', 'linear', got 'sqrt'"):
+        decode_predictions(pred, wh="sqrt")
+    with pytest.raises(ValueError, match=r"scoring must be one of 'best_class', 'every_class', got 'all'"):
+        decode_predictions(pred, scoring="all")
+    with pytest.raises(ValueError, match=r"wh must be one of"):
+        size_from_output(torch.ones(2), "root")
+    with pytest.raises(ValueError, match=r"out must be a floating-point tensor"):
+        size_from_output(torch.ones(2, dtype=torch.long))
 
 
 def test_cells_to_image_bad_shape():

@@ -204,3 +204,38 @@ def test_the_paper_has_one_responsible_predictor_per_object_cell_from_the_start(
     resp = responsibility(pred, target, S=S, B=2, C=C).responsible
     per_cell = resp.sum(-1)  # [N, S, S]
     assert torch.equal(per_cell, (target[..., 4] > 0).long())
+
+
+@pytest.mark.parametrize("k, n_images", [(1, 1), (8, 1), (48, 1), (3, 2)])
+def test_article_v2_box_weight_and_exchange_rate_are_two_different_ratios(k, n_images):
+    # Lesson 05 splits "392-fold" in two. (1) The weight of one x error: λ_coord / (2·4·S²·N) in
+    # version 2 (SmoothL1's ½, a mean over 4 numbers × S² cells × N images) against λ_coord / N in
+    # the paper: 392 times smaller whatever K. (2) The exchange rate x : confidence of the same
+    # object: (5 / (392 N)) / (1 / (K N)) = 5K / 392 against 5: 392 / K times smaller.
+    target = centred_objects(k, n_images)
+    w_obj, _, w_x = measured_weights(article_loss_smoothl1_bce, target)
+    paper_w_obj, _, paper_w_x = measured_weights(
+        lambda p, t: yolo_v1_loss(p, t, S=S, B=1, C=C, conf_target="one"), target
+    )
+    assert paper_w_x / w_x == pytest.approx(392, rel=1e-5)
+    assert (paper_w_x / paper_w_obj) / (w_x / w_obj) == pytest.approx(392 / k, rel=1e-5)
+
+
+def test_article_v3_trains_the_confidence_of_an_object_below_the_gate_towards_zero():
+    # One object whose predicted box misses it (IoU 0 < 0.5): the cell is not a positive, so
+    # the no-object term covers it and pushes its confidence 0.6 down: d/dconf = 0.5 · 2 · 0.6 / 49.
+    target = centred_objects(1)
+    pred = target.clone()
+    pred[..., 0] = torch.where(target[..., 4] > 0, 0.95, 0.0)
+    pred[..., 2:4] = torch.where(target[..., 4:5] > 0, 0.05, 0.0)
+    pred[..., 4] = 0.6
+    pred.requires_grad_()
+    obj = target[..., 4] > 0
+    assert not (article_iou(pred[..., :4], target[..., :4]) > 0.5).any()
+    article_loss_iou_gate(pred, target).noobj.backward()
+    assert pred.grad[..., 4][obj].item() == pytest.approx(0.5 * 2 * 0.6 / 49, rel=1e-5)
+    # The paper's loss, on the same cell, pulls that confidence towards its IoU, here 0: the
+    # object cell gets the obj term, not the noobj term. Check that the noobj term ignores it.
+    leaf = pred.detach().clone().requires_grad_()
+    yolo_v1_loss(leaf, target, S=S, B=1, C=C).noobj.backward()
+    assert leaf.grad[..., 4][obj].item() == 0.0

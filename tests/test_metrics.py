@@ -11,6 +11,7 @@ import random
 import pytest
 import torch
 
+from yolo_lesson.boxes import iou
 from yolo_lesson.metrics import (
     MeanAP,
     average_precision,
@@ -418,8 +419,9 @@ def test_detections_from_predictions_by_hand():
     # S = 2, B = 2, C = 2: each cell is (x, y, w, h, conf) × 2 then 2 class scores = 12 numbers.
     pred = torch.zeros(1, 2, 2, 12)
     # Cell (row 0, col 0): both predictors see the same box, centre in the middle of the cell
-    # -> cx = (0 + 0.5)/2 = 0.25, cy = 0.25, w = h = 0.2 -> xyxy (0.15, 0.15, 0.35, 0.35).
-    pred[0, 0, 0, :10] = torch.tensor([0.5, 0.5, 0.2, 0.2, 0.9, 0.5, 0.5, 0.2, 0.2, 0.5])
+    # -> cx = (0 + 0.5)/2 = 0.25, cy = 0.25; the outputs 0.4 are roots (the default
+    # wh="predicted_sqrt"): w = h = 0.16 -> xyxy (0.17, 0.17, 0.33, 0.33).
+    pred[0, 0, 0, :10] = torch.tensor([0.5, 0.5, 0.4, 0.4, 0.9, 0.5, 0.5, 0.4, 0.4, 0.5])
     pred[0, 0, 0, 10:] = torch.tensor([0.2, 0.8])  # class 1 wins with 0.8
     # Cell (row 1, col 1): one box, conf 0.9, class 0 at 0.1 -> score 0.09 (below 0.1).
     pred[0, 1, 1, :5] = torch.tensor([0.5, 0.5, 0.3, 0.3, 0.9])
@@ -428,7 +430,7 @@ def test_detections_from_predictions_by_hand():
     (out,) = detections_from_predictions(pred, S=2, B=2, C=2, score_threshold=0.1)
     # Scores conf × class: 0.9·0.8 = 0.72 and 0.5·0.8 = 0.40 for the two identical boxes;
     # NMS keeps the first only; the (1, 1) cell's 0.09 is under the threshold.
-    torch.testing.assert_close(out["boxes"], torch.tensor([[0.15, 0.15, 0.35, 0.35]]))
+    torch.testing.assert_close(out["boxes"], torch.tensor([[0.17, 0.17, 0.33, 0.33]]))
     torch.testing.assert_close(out["scores"], torch.tensor([0.72]))
     assert out["labels"].tolist() == [1]
     assert not out["scores"].requires_grad
@@ -441,6 +443,65 @@ def test_detections_from_predictions_by_hand():
     (out,) = detections_from_predictions(pred, S=2, B=2, C=2, score_threshold=0.05,
                                          iou_threshold=1.0, max_detections=2)
     assert len(out["scores"]) == 2
+    # Read as sizes (a tutorial variant), the same outputs draw a 0.4 × 0.4 box.
+    (out,) = detections_from_predictions(pred, S=2, B=2, C=2, score_threshold=0.1, wh="linear")
+    torch.testing.assert_close(out["boxes"], torch.tensor([[0.05, 0.05, 0.45, 0.45]]))
+
+
+def ambiguous_class_case():
+    """S = 4, B = 1, C = 3, one image with four objects, each in its own cell, each predicted
+    with its exact box (roots of the sizes) and confidence 1. Objects 0 and 1 have confident,
+    right class scores (0.9 on the true class); objects 2 and 3 are ambiguous: the true class
+    scores 0.4, another class 0.6."""
+    objects = [  # (cx, cy, w, h, true class, class scores)
+        (0.125, 0.125, 0.2, 0.2, 0, (0.9, 0.05, 0.05)),
+        (0.625, 0.125, 0.2, 0.16, 1, (0.05, 0.9, 0.05)),
+        (0.125, 0.625, 0.16, 0.2, 2, (0.6, 0.0, 0.4)),
+        (0.625, 0.625, 0.24, 0.2, 0, (0.4, 0.6, 0.0)),
+    ]
+    pred = torch.zeros(1, 4, 4, 5 + 3, dtype=torch.float64)
+    for cx, cy, w, h, _, scores in objects:
+        row, col = int(cy * 4), int(cx * 4)
+        pred[0, row, col] = torch.tensor([cx * 4 - col, cy * 4 - row, w**0.5, h**0.5, 1.0, *scores], dtype=torch.float64)
+    gt_boxes = torch.tensor([[cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2] for cx, cy, w, h, _, _ in objects], dtype=torch.float64)
+    gt_labels = torch.tensor([o[4] for o in objects])
+    return pred, {"boxes": gt_boxes, "labels": gt_labels}
+
+
+def recall(detections, target, iou_threshold=0.5):
+    """The fraction of ground-truth objects found by a detection of their class (one image)."""
+    found = 0
+    for box, label in zip(target["boxes"], target["labels"]):
+        same = detections["labels"] == label
+        if same.any():
+            overlap = iou(detections["boxes"][same], box[None]).max()
+            found += int(overlap >= iou_threshold)
+    return found / len(target["labels"])
+
+
+def test_every_class_scoring_finds_objects_whose_class_is_second_best():
+    """Best-class scoring labels objects 2 and 3 with their wrong, top class and never emits
+    the true one: recall 2/4. The paper's scoring (every class, per-class NMS) emits each box
+    once per class, the true class too (score 1 · 0.4): recall 4/4, and mAP@0.5 rises."""
+    pred, target = ambiguous_class_case()
+    best = detections_from_predictions(pred, S=4, B=1, C=3, score_threshold=0.05)
+    every = detections_from_predictions(pred, S=4, B=1, C=3, score_threshold=0.05, scoring="every_class")
+    assert recall(best[0], target) == 0.5
+    assert recall(every[0], target) == 1.0
+    # Best class: one detection per object (4); every class: the class scores above 0.05
+    # (0.05 itself is not above it): 1 + 1 + 2 + 2 = 6.
+    assert len(best[0]["scores"]) == 4 and len(every[0]["scores"]) == 6
+    best_map = mean_average_precision(best, [target])
+    every_map = mean_average_precision(every, [target])
+    # Best class (COCO 101-point AP): class 0 has the detections object 0 (0.9, true) and
+    # object 2's box (0.6, false): recall 1/2 at precision 1, AP_0 =
+    # 51/101; class 1: object 1 (0.9, true) then object 3's box (0.6, false): AP_1 = 1; class 2
+    # has no detection: AP_2 = 0. mAP = (51/101 + 1 + 0) / 3 = 0.5017.
+    assert best_map.per_class == pytest.approx({0: 51 / 101, 1: 1.0, 2: 0.0})
+    # Every class: class 0 ranks object 0 (0.9, true), object 2's box (0.6, false), object 3
+    # (0.4, true): precision 1 up to recall 0.5, 2/3 up to 1: AP_0 = (51 + 50 · 2/3) / 101;
+    # class 2's only detection (0.4) finds its object: AP_2 = 1. mAP = 0.9450.
+    assert every_map.per_class == pytest.approx({0: (51 + 50 * 2 / 3) / 101, 1: 1.0, 2: 1.0})
 
 
 def test_detections_from_predictions_batch_and_empty():

@@ -12,6 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from yolo_lesson.boxes import ciou
 from yolo_lesson.modern import (
     YOLOV3_ANCHORS_PX,
     assign_anchors,
@@ -98,19 +99,52 @@ def test_encode_then_decode_and_decode_then_encode_round_trip():
     anchors = T([0.1, 0.3], [0.4, 0.2], [0.7, 0.8])  # [3, 2]
     t = 3 * torch.randn(4, S, S, 3, 4, generator=g, dtype=F64)
     boxes = decode_anchor_boxes(t, grid, anchors, S)
-    torch.testing.assert_close(encode_anchor_boxes(boxes, grid, anchors, S), t)
-    torch.testing.assert_close(decode_anchor_boxes(encode_anchor_boxes(boxes, grid, anchors, S), grid, anchors, S), boxes)
+    # The logit form is the exact inverse of the decoding.
+    torch.testing.assert_close(encode_anchor_boxes(boxes, grid, anchors, S, xy_target="logit"), t)
+    logit = encode_anchor_boxes(boxes, grid, anchors, S, xy_target="logit")
+    torch.testing.assert_close(decode_anchor_boxes(logit, grid, anchors, S), boxes)
+    # The offset form (the default) is σ(tx), σ(ty) and the same tw, th.
+    offset = encode_anchor_boxes(boxes, grid, anchors, S)
+    torch.testing.assert_close(offset, torch.cat([torch.sigmoid(t[..., :2]), t[..., 2:]], dim=-1))
+
+
+def test_offset_target_is_the_offset_in_the_cell_and_compares_with_the_sigmoid():
+    """darknet's delta_yolo_box: target tx = cx · S - c_x, compared with σ(tx). Centre
+    (0.3, 0.7) on a 4×4 grid: cell (1, 2), offsets 0.2 and 0.8; size 0.2 × 0.1 on a
+    0.1 × 0.1 anchor: log 2 and log 1 = 0."""
+    target = encode_anchor_boxes(T(0.3, 0.7, 0.2, 0.1), T(1, 2), T(0.1, 0.1), S=4)
+    torch.testing.assert_close(target, T(0.2, 0.8, math.log(2), 0.0))
+    # On a border the offset target is exactly 0 or 1, no ε: σ(tx) approaches it smoothly.
+    border = encode_anchor_boxes(T(0.25, 0.5, 0.1, 0.1), T(1, 2), T(0.1, 0.1), S=4)
+    assert border[:2].tolist() == [0.0, 0.0]
+    assert encode_anchor_boxes(T(1.0, 1.0, 0.1, 0.1), T(3, 3), T(0.1, 0.1), S=4)[:2].tolist() == [1.0, 1.0]
+
+
+def test_logit_targets_pull_hard_near_a_cell_border_offset_targets_do_not():
+    """A prediction at the cell's middle (tx = 0, σ = 0.5) and an object at offset 0.001.
+    Squared error in t against logit(0.001) = -6.907: gradient 2 · 6.907 = 13.8. Squared
+    error in σ(t) against 0.001: gradient 2 · (0.5 - 0.001) · σ'(0) = 2 · 0.499 · 0.25 =
+    0.2495. At the centre of the cell (offset 0.5) both targets are met, no pull."""
+    box = T(0.25 + 0.001 / 4, 0.625, 0.1, 0.1)  # offsets (0.001, 0.5) in cell (1, 2), S = 4
+    logit = encode_anchor_boxes(box, T(1, 2), T(0.1, 0.1), S=4, xy_target="logit")
+    offset = encode_anchor_boxes(box, T(1, 2), T(0.1, 0.1), S=4)
+    tx = torch.zeros(2, dtype=F64, requires_grad=True)
+    (g_logit,) = torch.autograd.grad(((tx - logit[:2]) ** 2).sum(), tx)
+    (g_offset,) = torch.autograd.grad(((torch.sigmoid(tx) - offset[:2]) ** 2).sum(), tx)
+    assert g_logit.tolist() == pytest.approx([-2 * math.log(0.001 / 0.999), 0.0], abs=1e-6)
+    assert g_logit[0] / g_offset[0] > 50
+    assert g_offset.tolist() == pytest.approx([2 * 0.499 * 0.25, 0.0], abs=1e-9)
 
 
 def test_encode_of_a_box_on_a_cell_border_or_of_zero_size_is_finite():
     # Centre (0.25, 0.5) on a 4×4 grid, cell (1, 2): offsets 0 and 0, whose logit is -∞; the
     # target is moved 1e-6 inside the cell. A zero width has log -∞; it is floored at 1e-9.
-    t = encode_anchor_boxes(T(0.25, 0.5, 0.0, 0.2), T(1, 2), T(0.1, 0.1), S=4)
+    t = encode_anchor_boxes(T(0.25, 0.5, 0.0, 0.2), T(1, 2), T(0.1, 0.1), S=4, xy_target="logit")
     assert torch.isfinite(t).all()
     assert t[0].item() == pytest.approx(math.log(1e-6 / (1 - 1e-6)))
     assert t[2].item() == pytest.approx(math.log(1e-9 / 0.1))
     # The right border of the image: offset 1 in the last cell.
-    assert torch.isfinite(encode_anchor_boxes(T(1.0, 1.0, 0.1, 0.1), T(3, 3), T(0.1, 0.1), S=4)).all()
+    assert torch.isfinite(encode_anchor_boxes(T(1.0, 1.0, 0.1, 0.1), T(3, 3), T(0.1, 0.1), S=4, xy_target="logit")).all()
 
 
 def test_decode_gradients_float64():
@@ -137,6 +171,8 @@ def test_empty_anchor_inputs():
         (lambda: encode_anchor_boxes(T(0.9, 0.5, 0.1, 0.1), T(0, 1), T(0.1, 0.1), 3), "centres must lie in their cells"),
         (lambda: encode_anchor_boxes(T(0.1, 0.1, -0.1, 0.1), T(0, 0), T(0.1, 0.1), 3), "widths and heights must lie in"),
         (lambda: encode_anchor_boxes(T(math.nan, 0.1, 0.1, 0.1), T(0, 0), T(0.1, 0.1), 3), "boxes must be finite"),
+        (lambda: encode_anchor_boxes(T(0.1, 0.1, 0.1, 0.1), T(0, 0), T(0.1, 0.1), 3, xy_target="sigmoid"),
+         "xy_target must be one of 'offset', 'logit', got 'sigmoid'"),
     ],
 )
 def test_bad_anchor_inputs(call, match):
@@ -428,6 +464,55 @@ def test_ciou_box_loss_matches_a_loop():
     assert box_loss(pred, true, reduction="mean").item() == pytest.approx(sum(expected) / 40)
 
 
+def test_ciou_alpha_constant_against_a_hand_derived_gradient():
+    """Target (0, 0, 2, 1), prediction (0, 0, x2, 1) inside it, at x2 = 1; the gradient of
+    1 - CIoU in x2, term by term:
+      IoU = x2 · 1 / 2                        -> ∂IoU = 1/2, IoU = 1/2;
+      ρ²/c² = (x2/2 - 1)² / (2² + 1²)         -> ∂ = (x2/2 - 1) / 5 = -0.1;
+      v = 4/π² (atan(x2) - atan 2)²           -> ∂v = 8/π² (atan 1 - atan 2) / (1 + 1²);
+      α = v / (1 - IoU + v).
+    Constant α (Ultralytics): ∂(1 - CIoU) = -∂IoU + ∂ρ²/c² + α ∂v.
+    Differentiable α adds v ∂α, ∂α = [(1 - IoU) ∂v + v ∂IoU] / (1 - IoU + v)²."""
+    target = T(0.0, 0.0, 2.0, 1.0)
+    iou_, d_iou = 0.5, 0.5
+    d_centre = (1 / 2 - 1) / 5
+    v = 4 / math.pi**2 * (math.atan(1.0) - math.atan(2.0)) ** 2
+    d_v = 8 / math.pi**2 * (math.atan(1.0) - math.atan(2.0)) / 2
+    alpha = v / (1 - iou_ + v)
+    d_alpha = ((1 - iou_) * d_v + v * d_iou) / (1 - iou_ + v) ** 2
+    expected = {
+        "constant": -d_iou + d_centre + alpha * d_v,
+        "differentiable": -d_iou + d_centre + alpha * d_v + v * d_alpha,
+    }
+    for mode, value in expected.items():
+        pred = T(0.0, 0.0, 1.0, 1.0).requires_grad_()
+        loss = box_loss(pred, target, kind="ciou", ciou_alpha=mode)
+        (grad,) = torch.autograd.grad(loss, pred)
+        assert grad[2].item() == pytest.approx(value, abs=1e-12), mode
+        # The value itself does not depend on the option: 1 - (1/2 - 0.25/5 - α v).
+        assert loss.item() == pytest.approx(1 - (0.5 - 0.25 / 5 - alpha * v), abs=1e-12)
+        (g_boxes,) = torch.autograd.grad(1 - ciou(pred, target, alpha=mode), pred)
+        torch.testing.assert_close(g_boxes, grad)
+    assert expected["constant"] != pytest.approx(expected["differentiable"])
+    # The package's default for the loss is Ultralytics' constant α; for the function, exact.
+    pred = T(0.0, 0.0, 1.0, 1.0).requires_grad_()
+    (g_default,) = torch.autograd.grad(box_loss(pred, target), pred)
+    assert g_default[2].item() == pytest.approx(expected["constant"], abs=1e-12)
+    (g_function,) = torch.autograd.grad(1 - ciou(pred, target), pred)
+    assert g_function[2].item() == pytest.approx(expected["differentiable"], abs=1e-12)
+
+
+def test_ciou_alpha_gradcheck_and_bad_option():
+    g = torch.Generator().manual_seed(4)
+    pred, true = random_xyxy(6, g), random_xyxy(6, g)
+    # Differentiable α: the gradient is the derivative of the value, as gradcheck checks.
+    assert torch.autograd.gradcheck(lambda p: ciou(p, true, alpha="differentiable"), (pred.clone().requires_grad_(),))
+    with pytest.raises(ValueError, match=r"alpha must be one of 'differentiable', 'constant', got 'fixed'"):
+        ciou(pred, true, alpha="fixed")
+    with pytest.raises(ValueError, match=r"ciou_alpha must be one of 'differentiable', 'constant', got None"):
+        box_loss(pred, true, ciou_alpha=None)
+
+
 def test_box_loss_is_scale_invariant_where_the_v1_term_is_not():
     # The same relative miss (shifted by 10 % of the width) on a small box and on one 4× larger.
     small_p, small_t = T(0.11, 0.1, 0.21, 0.2), T(0.1, 0.1, 0.2, 0.2)
@@ -444,7 +529,10 @@ def test_box_loss_gradcheck(kind):
     g = torch.Generator().manual_seed(10)
     pred = random_xyxy(5, g).requires_grad_()
     true = random_xyxy(5, g)
-    assert torch.autograd.gradcheck(lambda p: box_loss(p, true, kind=kind), (pred,))
+    # With CIoU's α held constant (the loss's default, as in Ultralytics) the gradient is on
+    # purpose not the derivative of the value: gradcheck the exact one; the constant one is
+    # checked against a hand derivation in test_ciou_alpha_constant_against_a_hand_derived_gradient.
+    assert torch.autograd.gradcheck(lambda p: box_loss(p, true, kind=kind, ciou_alpha="differentiable"), (pred,))
 
 
 @pytest.mark.parametrize("kind", KINDS)

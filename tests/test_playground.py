@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import pytest
 import torch
@@ -24,7 +25,9 @@ SCORES = [0.7, 0.2, 0.1]
 
 def _direct(truth, preds, confs, scores, label=0, S=7, **options):
     """The loss and its gradient, built without the playground: a [1, S, S, B*5+C] tensor
-    with the object's cell filled in by hand, autograd on the whole tensor."""
+    with the object's cell filled in by hand, autograd on the whole tensor. The tensor's
+    w, h are the roots of the drawn sizes under the default wh="predicted_sqrt"."""
+    root = options.get("wh", "predicted_sqrt") == "predicted_sqrt"
     B, C = len(preds), len(scores)
     x1, y1, x2, y2 = truth
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
@@ -32,7 +35,8 @@ def _direct(truth, preds, confs, scores, label=0, S=7, **options):
     pred = torch.zeros(1, S, S, B * 5 + C, dtype=torch.float64)
     for b, ((px1, py1, px2, py2), conf) in enumerate(zip(preds, confs)):
         pred[0, row, col, b * 5 : b * 5 + 5] = torch.tensor(
-            [(px1 + px2) / 2 * S - col, (py1 + py2) / 2 * S - row, px2 - px1, py2 - py1, conf],
+            [(px1 + px2) / 2 * S - col, (py1 + py2) / 2 * S - row,
+             math.sqrt(px2 - px1) if root else px2 - px1, math.sqrt(py2 - py1) if root else py2 - py1, conf],
             dtype=torch.float64,
         )
     pred[0, row, col, B * 5 :] = torch.tensor(scores, dtype=torch.float64)
@@ -88,13 +92,38 @@ def test_gradients_by_term_add_up_and_touch_their_own_outputs():
 
 
 @pytest.mark.parametrize("options", [
-    dict(conf_target="one"), dict(wh="linear"), dict(wh="clamped_sqrt"), dict(lambda_coord=1.0, lambda_noobj=2.0),
+    dict(conf_target="one"), dict(wh="linear"), dict(wh="clamped_sqrt"), dict(wh="signed_sqrt"),
+    dict(lambda_coord=1.0, lambda_noobj=2.0), dict(tie_break="first"),
 ])
 def test_box_playground_options_reach_the_loss(options):
     view = playground.box_playground(TRUTH, PREDS, CONFS, SCORES, **options)
     terms, grad, _ = _direct(TRUTH, PREDS, CONFS, SCORES, **options)
     assert view.terms["total"] == pytest.approx(float(terms.total), rel=1e-12)
     assert view.grads[0]["w"] == pytest.approx(float(grad[2]), abs=1e-12)
+
+
+def test_the_tensor_holds_roots_of_the_drawn_box_under_the_default():
+    """Predictor 1 is drawn 0.26 × 0.32: the tensor holds √0.26, √0.32 (the paper's
+    parametrization), or 0.26, 0.32 under the tutorial variants; the box is the same."""
+    view = playground.box_playground(TRUTH, PREDS, CONFS, SCORES)
+    assert view.wh == "predicted_sqrt"
+    assert view.outputs[0]["w"] == pytest.approx(math.sqrt(0.26)) and view.outputs[0]["h"] == pytest.approx(math.sqrt(0.32))
+    assert view.outputs[0]["x"] == pytest.approx(0.47 * 7 - 3) and view.outputs[0]["conf"] == 0.6
+    linear = playground.box_playground(TRUTH, PREDS, CONFS, SCORES, wh="linear")
+    assert linear.outputs[0]["w"] == pytest.approx(0.26) and linear.preds == view.preds
+    # Same boxes, same IoUs under every mode.
+    assert linear.ious == pytest.approx(view.ious)
+    # ∂box/∂(√w) = 2 · λ_coord · (√0.26 - √0.32): the gradient in the tensor's own unit.
+    assert view.grads[0]["w"] == pytest.approx(2 * 5 * (math.sqrt(0.26) - math.sqrt(0.32)))
+
+
+def test_the_playground_picks_by_rmse_where_no_box_overlaps():
+    """Neither predictor overlaps the object; predictor 2 is nearer: darknet's RMSE makes it
+    responsible, tie_break="first" keeps predictor 1."""
+    far, near = (0.80, 0.80, 0.95, 0.95), (0.64, 0.30, 0.74, 0.50)
+    view = playground.box_playground(TRUTH, [far, near], CONFS, SCORES)
+    assert view.ious == (0.0, 0.0) and view.responsible == 1
+    assert playground.box_playground(TRUTH, [far, near], CONFS, SCORES, tie_break="first").responsible == 0
 
 
 def test_arrows_point_against_the_gradient():
@@ -147,10 +176,10 @@ def test_a_tiny_box_at_the_border_stays_inside():
 def test_out_of_range_controls_are_clipped_and_named():
     view = playground.box_playground(
         TRUTH, PREDS, [5.0, float("nan")], [0.1, 0.2, 0.3], label=9, lambda_coord=-1,
-        conf_target="sometimes", wh="cube",
+        conf_target="sometimes", wh="cube", tie_break="coin",
     )
     text = " ".join(view.notes)
-    for word in ("confidence 1", "confidence 2", "label", "λ_coord", "conf_target", "wh"):
+    for word in ("confidence 1", "confidence 2", "label", "λ_coord", "conf_target", "wh", "tie_break"):
         assert word in text
     assert all(math.isfinite(v) for v in view.terms.values())
 
@@ -223,10 +252,13 @@ def test_thousands_of_random_drags_and_slider_moves_never_raise_or_give_nan():
         view = playground.box_playground(
             truth, preds, [wild(), rng.uniform(0, 1)], [rng.uniform(0, 1) for _ in range(3)],
             lambda_coord=rng.choice([0.0, 5.0, wild()]), lambda_noobj=rng.choice([0.0, 0.5, wild()]),
-            conf_target=rng.choice(["iou", "one"]), wh=rng.choice(["signed_sqrt", "clamped_sqrt", "linear"]),
+            conf_target=rng.choice(["iou", "one"]),
+            wh=rng.choice(["predicted_sqrt", "signed_sqrt", "clamped_sqrt", "linear"]),
+            tie_break=rng.choice(["rmse", "first"]),
         )
         numbers = [*view.terms.values(), *view.ious, *view.class_grads]
         numbers += [v for g in view.grads for v in g.values()] + [v for a in view.centre_arrows + view.size_arrows for v in a]
+        numbers += [v for o in view.outputs for v in o.values()]
         assert all(math.isfinite(v) for v in numbers), (step, view)
         truth, preds = list(view.truth), [list(p) for p in view.preds]  # the widget keeps the repaired boxes
         if step % 10 == 0:
@@ -250,6 +282,27 @@ def test_box_playground_widget_follows_a_drag_and_a_slider():
     assert f"{expected.terms['total']:+.4f}" in w.readout.value
     w.lambda_coord.value = 7.0
     assert w.view.terms["box"] == pytest.approx(expected.terms["box"] * 7 / 5)
+
+
+def test_box_playground_widget_table_shows_the_tensor_and_the_box():
+    """After a drag to a 0.25 × 0.36 box, the table shows the box (0.25) and the tensor's
+    entry (√0.25 = 0.5) under the default; the switch offers the four modes, and under
+    "linear" the tensor's entry is the size itself."""
+    widgets = pytest.importorskip("yolo_lesson.widgets")
+    w = widgets.BoxPlayground()
+    assert [value for _, value in w.wh.options] == ["predicted_sqrt", "signed_sqrt", "clamped_sqrt", "linear"]
+    assert w.wh.value == "predicted_sqrt"
+    w.canvas.move_box(1, [0.35, 0.30, 0.60, 0.66])
+
+    def shown(attribute):  # the text of the table cell carrying that data attribute
+        match = re.search(attribute + r'[^>]*>([^<]*)<', w.readout.value)
+        return match.group(1)
+
+    assert shown('data-box="0-w"') == "+0.2500" and shown('data-tensor="0-w"') == "+0.5000"
+    assert shown('data-tensor="0-h"') == "+0.6000" and "√w, √h" in w.readout.value
+    w.wh.value = "linear"
+    assert shown('data-tensor="0-w"') == "+0.2500"
+    assert w.view.outputs[0]["w"] == pytest.approx(0.25)
 
 
 def test_box_playground_widget_writes_back_repaired_boxes_and_says_so():

@@ -118,12 +118,13 @@ def test_float16_gradients_of_huge_predictions_overflow_where_float32_does_not()
     # detects such an inf and skips the step. bfloat16 has float32's range and stays finite.
     target = encode_batch([torch.tensor([[0.5, 0.5, 0.2, 0.2]])], [torch.tensor([0])])
     pred = torch.zeros(1, 7, 7, 30)
-    # Both predictors of the object cell (row 3, col 3) have zero size, so both IoUs are 0 and
-    # the tie goes to predictor 0: its x, 60000, is in the box term.
+    # Both predictors of the object cell (row 3, col 3) have zero size, so both IoUs are 0;
+    # with tie_break="first" predictor 0 answers (the RMSE would pick predictor 1, nearer):
+    # its x, 60000, is in the box term.
     pred[0, 3, 3, 0] = 60000.0
     for dtype, finite in ((torch.float16, False), (torch.bfloat16, True), (torch.float32, True)):
         leaf = pred.to(dtype).requires_grad_(True)
-        terms = yolo_v1_loss(leaf, target)
+        terms = yolo_v1_loss(leaf, target, tie_break="first")
         assert torch.isfinite(terms.total)
         terms.total.backward()
         assert bool(torch.isfinite(leaf.grad).all()) == finite, dtype

@@ -24,7 +24,7 @@ import math
 import torch
 from torch import Tensor
 
-from ._checks import require_float, require_last_dim, shape_str, upcast
+from ._checks import require_choice, require_float, require_last_dim, shape_str, upcast
 
 __all__ = [
     "cxcywh_to_xyxy",
@@ -241,25 +241,38 @@ def _aspect_angle(boxes: Tensor) -> Tensor:
     return torch.atan2(width, torch.where(point, torch.ones_like(height), height))
 
 
-def ciou(a: Tensor, b: Tensor) -> Tensor:
+CIOU_ALPHAS = ("differentiable", "constant")
+
+
+def ciou(a: Tensor, b: Tensor, *, alpha: str = "differentiable") -> Tensor:
     """Elementwise complete IoU, ``DIoU - α·v``, adding an aspect-ratio term
     ``v = 4/π² · (arctan(w_a/h_a) - arctan(w_b/h_b))²`` with ``α = v / (1 - IoU + v)``.
 
-    Symmetric in ``a`` and ``b``. Here ``α`` is an ordinary function of the boxes, so the
-    gradient is the exact one; the paper's reference code treats ``α`` as a constant in the
-    backward pass, which a CIoU *loss* may choose to do.
+    Symmetric in ``a`` and ``b``. The value does not depend on ``alpha``; the gradient does:
+
+    * ``alpha="differentiable"`` (the default): ``α`` is an ordinary function of the boxes,
+      so the gradient is the exact derivative of the value, ``α·∂v + v·∂α`` in the last term.
+    * ``alpha="constant"``: ``α`` is computed without gradient, so the last term contributes
+      ``α·∂v`` only. This is what a CIoU *loss* does in the authors' code (Zheng et al.,
+      ``DIoU-SSD-pytorch``, ``bbox_overlaps_ciou``) and in Ultralytics (``bbox_iou`` in
+      ``ultralytics/utils/metrics.py``, used by YOLOv5 and YOLOv8's box loss): there the
+      weight α only scales the aspect-ratio pull, it is not itself a path to follow.
 
     Args:
         a: ``Tensor[..., 4]`` in ``xyxy``.
         b: ``Tensor[..., 4]`` in ``xyxy``, broadcastable with ``a``.
+        alpha: ``"differentiable"`` or ``"constant"``.
 
     Returns:
         ``Tensor[...]``.
 
     Reference: Zheng et al., AAAI 2020, equations 8-11.
     """
+    alpha = require_choice("alpha", alpha, CIOU_ALPHAS)
     a, b = _broadcast_pair(a, b)
     value = _iou(a, b)
     v = (4 / math.pi**2) * (_aspect_angle(a) - _aspect_angle(b)) ** 2
-    alpha = _divide(v, 1 - value + v)
-    return value - _centre_penalty(a, b) - alpha * v
+    weight = _divide(v, 1 - value + v)
+    if alpha == "constant":
+        weight = weight.detach()
+    return value - _centre_penalty(a, b) - weight * v

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from ._checks import (
+    require_choice,
     require_finite,
     require_float,
     require_int,
@@ -40,7 +41,15 @@ __all__ = [
     "check_target",
     "Detections",
     "decode_predictions",
+    "WH_MODES",
+    "SCORINGS",
+    "size_from_output",
 ]
+
+# What a network's w, h outputs mean, shared by the loss, the decoding and the widgets:
+# "predicted_sqrt" (the paper, section 2.2, and darknet's `sqrt=1`): the outputs are √w, √h;
+# the three others (tutorial variants): the outputs are w, h themselves, rooted in the loss.
+WH_MODES = ("predicted_sqrt", "signed_sqrt", "clamped_sqrt", "linear")
 
 
 class CellAssignment(NamedTuple):
@@ -245,6 +254,28 @@ def cells_to_image(boxes: Tensor) -> Tensor:
     return torch.stack((cx, cy, boxes[..., 2], boxes[..., 3]), dim=-1)
 
 
+def size_from_output(out: Tensor, wh: str = "predicted_sqrt") -> Tensor:
+    """The box width or height that a network's w or h output stands for.
+
+    * ``wh="predicted_sqrt"`` (the default, the paper's parametrization): the output is
+      ``√w``, the size is its square. A negative output ``-r`` draws the same box as ``+r``,
+      as darknet's decoding does (``pow(output, 2)`` in ``get_detection_boxes`` of
+      ``src/detection_layer.c``), and as the loss's IoU sees it.
+    * ``"signed_sqrt"``, ``"clamped_sqrt"``, ``"linear"`` (tutorial variants, rooted inside
+      the loss): the output is the size itself, a negative one is clamped to 0 (an empty box).
+
+    Args:
+        out: a float tensor of w or h outputs, any shape.
+        wh: one of :data:`WH_MODES`.
+
+    Returns:
+        A tensor of ``out``'s shape, ``>= 0``.
+    """
+    out = require_float("out", out)
+    require_choice("wh", wh, WH_MODES)
+    return out.square() if wh == "predicted_sqrt" else out.clamp(min=0)
+
+
 def check_pred(pred: object, S: int, B: int, C: int) -> Tensor:
     """Checks a prediction tensor against the layout ``[N, S, S, B*5 + C]``; returns it."""
     S = require_positive_int("S", S)
@@ -302,14 +333,21 @@ def _plainly_valid(target: Tensor) -> bool:
     return math.isfinite(total) and 0 <= low and high <= 1 and fractional == 0
 
 
+SCORINGS = ("best_class", "every_class")
+
+
 class Detections(NamedTuple):
     """Every predictor of every cell as an image-space detection (no threshold, no NMS).
 
+    With ``scoring="best_class"`` one entry per predictor (``K = S·S·B``); with
+    ``"every_class"`` one per predictor and class (``K = S·S·B·C``).
+
     Attributes:
-        boxes: ``Tensor[N, S·S·B, 4]`` in ``xyxy``, normalized to the image.
-        scores: ``Tensor[N, S·S·B]``: confidence × the best class score (YOLOv1's
-            class-specific confidence).
-        labels: ``Tensor[N, S·S·B]`` long: the best class of the predictor's cell.
+        boxes: ``Tensor[N, K, 4]`` in ``xyxy``, normalized to the image.
+        scores: ``Tensor[N, K]``: YOLOv1's class-specific confidence, confidence ×
+            ``Pr(class | object)``, of the entry's class.
+        labels: ``Tensor[N, K]`` long: the entry's class (the best class of the predictor's
+            cell under ``"best_class"``).
     """
 
     boxes: Tensor
@@ -317,7 +355,15 @@ class Detections(NamedTuple):
     labels: Tensor
 
 
-def decode_predictions(pred: Tensor, S: int = 7, B: int = 2, C: int = 20) -> Detections:
+def decode_predictions(
+    pred: Tensor,
+    S: int = 7,
+    B: int = 2,
+    C: int = 20,
+    *,
+    wh: str = "predicted_sqrt",
+    scoring: str = "best_class",
+) -> Detections:
     """Turns a YOLOv1 output tensor into image-space boxes, scores and labels.
 
     Args:
@@ -326,21 +372,42 @@ def decode_predictions(pred: Tensor, S: int = 7, B: int = 2, C: int = 20) -> Det
         S: grid size.
         B: predictors per cell.
         C: number of classes.
+        wh: what the w, h outputs mean, as in the loss (see :func:`size_from_output`):
+            ``"predicted_sqrt"`` (the default) squares them, so a negative output ``-r``
+            draws the box of ``+r``; the tutorial variants read them as sizes and clamp a
+            negative one to 0.
+        scoring: ``"best_class"`` (one entry per predictor, scored with its cell's best class
+            only) or ``"every_class"`` (the paper's test time, section 2.4: the
+            class-specific confidence ``Pr(class | object) · confidence`` of every class, one
+            entry per predictor and class, for a per-class NMS; darknet's
+            ``get_detection_boxes`` does the same).
 
     Returns:
-        :class:`Detections` with ``S·S·B`` entries per image, ordered by row, column, predictor.
-        A negative predicted width or height is clamped to 0.
+        :class:`Detections`, ordered by row, column, predictor (then class under
+        ``"every_class"``).
     """
     pred = check_pred(pred, S, B, C)
+    require_choice("wh", wh, WH_MODES)
+    require_choice("scoring", scoring, SCORINGS)
     N = pred.shape[0]
     blocks = pred[..., : B * 5].reshape(N, S, S, B, 5)  # [N, S, S, B, 5]
     xywh = cells_to_image(blocks[..., :4])
-    xywh = torch.cat((xywh[..., :2], xywh[..., 2:].clamp(min=0)), dim=-1)
-    class_scores, class_labels = pred[..., B * 5 :].max(dim=-1)  # [N, S, S] each
-    scores = blocks[..., 4] * class_scores[..., None]  # [N, S, S, B]
-    labels = class_labels[..., None].expand(N, S, S, B)
+    xywh = torch.cat((xywh[..., :2], size_from_output(xywh[..., 2:], wh)), dim=-1)
+    boxes = cxcywh_to_xyxy(xywh)  # [N, S, S, B, 4]
+    class_scores = pred[..., B * 5 :]  # [N, S, S, C]
+    if scoring == "every_class":
+        scores = blocks[..., 4, None] * class_scores[..., None, :]  # [N, S, S, B, C]
+        labels = torch.arange(C, device=pred.device).expand(N, S, S, B, C)
+        return Detections(
+            boxes=boxes[..., None, :].expand(N, S, S, B, C, 4).reshape(N, S * S * B * C, 4),
+            scores=scores.reshape(N, S * S * B * C),
+            labels=labels.reshape(N, S * S * B * C),
+        )
+    best_scores, best_labels = class_scores.max(dim=-1)  # [N, S, S] each
+    scores = blocks[..., 4] * best_scores[..., None]  # [N, S, S, B]
+    labels = best_labels[..., None].expand(N, S, S, B)
     return Detections(
-        boxes=cxcywh_to_xyxy(xywh).reshape(N, S * S * B, 4),
+        boxes=boxes.reshape(N, S * S * B, 4),
         scores=scores.reshape(N, S * S * B),
         labels=labels.reshape(N, S * S * B),
     )

@@ -513,15 +513,21 @@ def detections_from_predictions(
     score_threshold: float = 0.05,
     iou_threshold: float = 0.5,
     max_detections: int | None = None,
+    *,
+    wh: str = "predicted_sqrt",
+    scoring: str = "best_class",
 ) -> list[dict[str, Tensor]]:
     """From a raw YOLOv1 output to per-image detections, in the format of
     :func:`mean_average_precision`.
 
     1. :func:`yolo_lesson.grid.decode_predictions` turns every predictor into an image-space
-       ``xyxy`` box with score ``conf × max_c p(c)`` (YOLOv1's class-specific confidence for
-       the cell's best class) and that class as label. The outputs are used as they are: no
-       sigmoid or softmax is applied (the YOLOv1 loss regresses them directly); a model that
-       outputs logits should apply its activations first.
+       ``xyxy`` box (its w, h outputs squared under the default ``wh="predicted_sqrt"``) with
+       YOLOv1's class-specific confidence ``conf × p(c)``: for the cell's best class only
+       (``scoring="best_class"``, one candidate per predictor) or for every class
+       (``scoring="every_class"``, the paper's test time, section 2.4: one candidate per
+       predictor and class, so a box can also be kept for its second class). The outputs are
+       used as they are: no sigmoid or softmax is applied (the YOLOv1 loss regresses them
+       directly); a model that outputs logits should apply its activations first.
     2. Boxes with score ``> score_threshold`` are kept.
     3. :func:`batched_nms` removes, within each class, boxes overlapping a better one by more
        than ``iou_threshold``.
@@ -539,6 +545,9 @@ def detections_from_predictions(
         score_threshold: a number ``>= 0``.
         iou_threshold: a number ``>= 0``, for NMS.
         max_detections: a positive int or None (no cap).
+        wh: what the w, h outputs mean: ``"predicted_sqrt"`` (the default loss's roots) or a
+            tutorial variant (sizes), see :func:`yolo_lesson.grid.size_from_output`.
+        scoring: ``"best_class"`` or ``"every_class"``.
 
     Returns:
         N dicts with ``boxes`` ``Tensor[k, 4]`` (``xyxy``, normalized), ``scores`` ``Tensor[k]``
@@ -550,7 +559,7 @@ def detections_from_predictions(
         max_detections = require_positive_int("max_detections", max_detections)
     pred = require_float("pred", pred)
     require_finite("pred", pred)
-    decoded = decode_predictions(pred.detach(), S, B, C)  # each [N, S·S·B, ...]
+    decoded = decode_predictions(pred.detach(), S, B, C, wh=wh, scoring=scoring)  # each [N, K, ...]
     detections = []
     for boxes, scores, labels in zip(decoded.boxes, decoded.scores, decoded.labels):
         confident = scores > score_threshold

@@ -1,13 +1,19 @@
 """A tiny YOLO: a small convolutional network whose output is the course's YOLOv1 tensor.
 
 The output is ``Tensor[N, S, S, B*5 + C]``: per cell B blocks ``(x, y, w, h, conf)`` then C
-class scores, ``x, y`` the box centre's offset inside the cell, ``w, h`` relative to the image
-(see :mod:`yolo_lesson.grid`). Every number is squashed to the range its target lives in:
+class scores, ``x, y`` the box centre's offset inside the cell (see :mod:`yolo_lesson.grid`).
+What ``w, h`` mean is set by the loss that trains the network: under the default
+``wh="predicted_sqrt"`` of :func:`yolo_lesson.loss.yolo_v1_loss` (the paper, section 2.2) they
+are ``√w, √h``, the square roots of the box's size relative to the image, and the box to draw
+is their square (:func:`yolo_lesson.grid.decode_predictions` with the same ``wh``); under the
+tutorial variants they are the size itself. Every number is squashed to the range its target
+lives in:
 
-* ``x, y, w, h, conf``: a **sigmoid**. Cell offsets, image fractions and confidences (an IoU) all
-  live in ``[0, 1]``; a sigmoid keeps the prediction there from the first step, so a width is
-  never negative (no NaN in ``√w``) and a box can never leave its cell. The paper's network
-  used a linear last layer and had to learn these ranges.
+* ``x, y, w, h, conf``: a **sigmoid**. Cell offsets, image fractions, their roots and
+  confidences (an IoU) all live in ``[0, 1]``; a sigmoid keeps the prediction there from the
+  first step, so an output is never negative and a box can never leave its cell. The paper's
+  network (darknet's ``cfg/yolov1.cfg``) used a linear last layer and had to learn these
+  ranges.
 * class scores: a **softmax** over the C classes, since they are the probabilities
   ``Pr(class | object)`` of the paper and sum to 1. They also stay in ``[0, 1]``, which the
   article's binary cross-entropy requires.
@@ -46,7 +52,8 @@ class TinyYolo(nn.Module):
 
     Shapes: ``images Tensor[N, 3, image_size, image_size]`` (floating point, in ``[0, 1]``)
     → ``Tensor[N, S, S, B*5 + C]``, with ``x, y, w, h, conf`` in ``(0, 1)`` (sigmoid) and the
-    C class scores summing to 1 (softmax); see the module notes for why.
+    C class scores summing to 1 (softmax); ``w, h`` are √w, √h under the default loss. See
+    the module notes for why.
 
     Example::
 

@@ -8,7 +8,8 @@
   score in one stable formula: :func:`bce_with_logits`; the no-object term skips predictions
   that already overlap an object well (the ignore threshold): :func:`ignore_mask`,
   :func:`objectness_loss`.
-* **IoU-family box loss** (YOLOv4, YOLOv5): ``1 - CIoU`` instead of squared coordinate errors,
+* **IoU-family box loss** (YOLOv4, YOLOv5): ``1 - CIoU`` (its weight α held constant in the
+  backward pass, as Ultralytics does) instead of squared coordinate errors,
   and the objectness target becomes the (detached) IoU of the box: :func:`box_loss`,
   :func:`iou_objectness_target`.
 * **Focal loss** (RetinaNet): :func:`focal_loss`.
@@ -56,7 +57,7 @@ from ._checks import (
     shape_str,
     upcast,
 )
-from .boxes import ciou, diou, giou, iou
+from .boxes import CIOU_ALPHAS, ciou, diou, giou, iou
 
 __all__ = [
     "YOLOV3_ANCHORS_PX",
@@ -91,6 +92,7 @@ YOLOV3_ANCHORS_PX = (
 
 REDUCTIONS = ("sum", "mean", "none")
 IOU_KINDS = ("iou", "giou", "diou", "ciou")
+XY_TARGETS = ("offset", "logit")
 _METRICS = {"iou": iou, "giou": giou, "diou": diou, "ciou": ciou}
 
 # A centre exactly on a cell border has offset 0 (or 1), whose logit is infinite; targets are
@@ -229,27 +231,44 @@ def decode_anchor_boxes(t: Tensor, cell_xy: Tensor, anchors: Tensor, S: int) -> 
     return torch.cat(torch.broadcast_tensors(centre, size), dim=-1)
 
 
-def encode_anchor_boxes(boxes: Tensor, cell_xy: Tensor, anchors: Tensor, S: int) -> Tensor:
-    """Image boxes to the raw outputs that would decode to them: the inverse of
-    :func:`decode_anchor_boxes`, used to build regression targets.
+def encode_anchor_boxes(
+    boxes: Tensor, cell_xy: Tensor, anchors: Tensor, S: int, *, xy_target: str = "offset"
+) -> Tensor:
+    """Image boxes to regression targets for the raw outputs of :func:`decode_anchor_boxes`.
 
-    ``tx = logit(cx · S - c_x)``, ``ty = logit(cy · S - c_y)``, ``tw = log(w / pw)``, ``th = log(h / ph)``.
+    The size targets are the raw outputs that decode to the box: ``tw = log(w / pw)``,
+    ``th = log(h / ph)``. The centre target has two forms (``xy_target``):
 
-    A centre on a cell border (offset 0 or 1) is moved ``1e-6`` inside the cell and a zero size
-    is floored at ``1e-9``, so that every target is finite.
+    * ``"offset"`` (the default; what the authors' code does): the offset inside the cell,
+      ``cx · S - c_x`` and ``cy · S - c_y`` in ``[0, 1]``, to compare with the prediction's
+      ``σ(tx), σ(ty)``. darknet's YOLOv2 and YOLOv3 layers (``delta_region_box`` in
+      ``src/region_layer.c``, ``delta_yolo_box`` in ``src/yolo_layer.c``) take the squared
+      error between the offset and the sigmoid-activated output; Ultralytics' YOLOv5 decodes
+      the centre from a sigmoid too and compares boxes (CIoU), never a logit.
+    * ``"logit"`` (the YOLO9000 text read literally): the raw output that decodes to the box,
+      ``tx = logit(cx · S - c_x)``, to compare with ``tx`` itself, the exact inverse of the
+      decoding. Near a cell border the logit runs off to ±∞: an offset of 0.001 asks for
+      ``tx = -6.9``, and a squared error on ``tx`` then pulls far harder than the same miss on
+      ``σ(tx)`` does. A centre on a border (offset 0 or 1) is moved ``1e-6`` inside the cell,
+      so that the target stays finite.
+
+    A zero size is floored at ``1e-9`` (its log would be ``-∞``).
 
     Args:
         boxes: ``Tensor[..., 4]`` in ``cxcywh``, normalized to the image, sizes ``>= 0``.
         cell_xy: ``Tensor[..., 2]``, the cell ``(c_x, c_y)`` that holds each centre.
         anchors: ``Tensor[..., 2]``, priors ``(pw, ph) > 0``.
         S: grid size.
+        xy_target: ``"offset"`` or ``"logit"``.
 
     Returns:
-        ``Tensor[..., 4]``, ``(tx, ty, tw, th)`` (the broadcast shape).
+        ``Tensor[..., 4]`` (the broadcast shape): ``(offset_x, offset_y, tw, th)`` for
+        ``"offset"``, ``(tx, ty, tw, th)`` for ``"logit"``.
 
     Raises:
         ValueError: a centre outside its cell, a negative size, a non-finite box.
     """
+    xy_target = require_choice("xy_target", xy_target, XY_TARGETS)
     boxes, cell_xy, anchors, S = _check_anchor_inputs("boxes", boxes, "cxcywh", cell_xy, anchors, S)
     require_finite("boxes", boxes)
     _require_in_range("boxes widths and heights", boxes[..., 2:], 0.0, math.inf)
@@ -260,7 +279,10 @@ def encode_anchor_boxes(boxes: Tensor, cell_xy: Tensor, anchors: Tensor, S: int)
             "boxes centres must lie in their cells: cx · S - c_x and cy · S - c_y in [0, 1], "
             f"got values from {float(offset.min()):g} to {float(offset.max()):g}"
         )
-    txy = torch.logit(offset.clamp(OFFSET_EPS, 1 - OFFSET_EPS))
+    if xy_target == "offset":
+        txy = offset.clamp(0, 1)  # within the rounding tolerance: onto the border
+    else:
+        txy = torch.logit(offset.clamp(OFFSET_EPS, 1 - OFFSET_EPS))
     twh = torch.log(boxes[..., 2:].clamp(min=SIZE_EPS) / anchors)
     return torch.cat(torch.broadcast_tensors(txy, twh), dim=-1)
 
@@ -455,7 +477,14 @@ def _check_box_pair(pred_boxes: object, true_boxes: object) -> None:
     require_finite("true_boxes", true_boxes)  # targets; predictions stay unchecked, as in loss.py
 
 
-def box_loss(pred_boxes: Tensor, true_boxes: Tensor, kind: str = "ciou", reduction: str = "sum") -> Tensor:
+def box_loss(
+    pred_boxes: Tensor,
+    true_boxes: Tensor,
+    kind: str = "ciou",
+    reduction: str = "sum",
+    *,
+    ciou_alpha: str = "constant",
+) -> Tensor:
     """IoU-family box loss, ``1 - metric(pred, true)``, with ``metric`` one of
     :func:`~yolo_lesson.boxes.iou`, ``giou``, ``diou``, ``ciou``.
 
@@ -469,6 +498,11 @@ def box_loss(pred_boxes: Tensor, true_boxes: Tensor, kind: str = "ciou", reducti
         true_boxes: ``Tensor[..., 4]`` in ``xyxy``, finite, broadcastable.
         kind: ``"iou"``, ``"giou"``, ``"diou"`` or ``"ciou"`` (YOLOv4 and YOLOv5: CIoU).
         reduction: ``"sum"``, ``"mean"`` or ``"none"``.
+        ciou_alpha: for ``kind="ciou"``, how CIoU's weight ``α = v / (1 - IoU + v)`` enters
+            the gradient (see :func:`~yolo_lesson.boxes.ciou`): ``"constant"`` (the default,
+            as in Ultralytics' ``bbox_iou`` and the CIoU authors' own code: α computed without
+            gradient) or ``"differentiable"`` (the exact derivative of ``1 - CIoU``). The
+            loss's value is the same; only its gradient differs.
 
     Returns:
         A scalar, or ``Tensor[...]`` for ``"none"``; each term in ``[0, 2)`` (``[0, 1]`` for IoU).
@@ -478,6 +512,9 @@ def box_loss(pred_boxes: Tensor, true_boxes: Tensor, kind: str = "ciou", reducti
     _check_box_pair(pred_boxes, true_boxes)
     kind = require_choice("kind", kind, IOU_KINDS)
     reduction = require_choice("reduction", reduction, REDUCTIONS)
+    ciou_alpha = require_choice("ciou_alpha", ciou_alpha, CIOU_ALPHAS)
+    if kind == "ciou":
+        return _reduce(1 - ciou(pred_boxes, true_boxes, alpha=ciou_alpha), reduction)
     return _reduce(1 - _METRICS[kind](pred_boxes, true_boxes), reduction)
 
 

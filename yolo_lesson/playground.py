@@ -26,7 +26,7 @@ from torch import Tensor
 
 from .boxes import ciou, diou, giou, iou
 from .grid import encode_batch, encode_targets
-from .loss import CONF_TARGETS, WH_TRANSFORMS, yolo_v1_loss
+from .loss import CONF_TARGETS, TIE_BREAKS, WH_TRANSFORMS, responsibility, yolo_v1_loss
 
 __all__ = [
     "TERMS",
@@ -111,11 +111,16 @@ class BoxPlaygroundView:
         truth: the repaired ground-truth box ``(x1, y1, x2, y2)``.
         preds: the repaired predicted boxes, one per predictor.
         cell: ``(row, col)`` of the object's cell.
+        wh: what the tensor's w, h entries mean (the loss's option, after repair).
+        outputs: per predictor, the tensor's entries ``x, y, w, h, conf`` for the drawn box:
+            x, y the centre's offset in the cell (cell units); w, h the roots of the drawn
+            size under ``wh="predicted_sqrt"`` (the default), the drawn size otherwise.
         ious: IoU of each predictor's box with the object (image coordinates).
-        responsible: index of the responsible predictor.
+        responsible: index of the responsible predictor, as the loss chooses it (the highest
+            IoU; where every IoU is 0, the smallest RMSE under ``tie_break="rmse"``).
         terms: the λ-weighted terms and ``total`` (``total == box + obj + noobj + cls``).
-        grads: per predictor, ``∂total/∂`` its ``x, y, w, h, conf`` (the tensor entries:
-            x, y in cell units, w, h relative to the image).
+        grads: per predictor, ``∂total/∂`` its tensor entries ``x, y, w, h, conf`` (the
+            entries of ``outputs``: under ``"predicted_sqrt"`` the gradient in √w).
         grads_by_term: per term, the same gradients of that term alone.
         class_grads: ``∂total/∂`` each class score.
         centre_arrows, size_arrows: per predictor ``(x0, y0, x1, y1)`` in image coordinates:
@@ -127,6 +132,8 @@ class BoxPlaygroundView:
     truth: Box
     preds: tuple[Box, ...]
     cell: tuple[int, int]
+    wh: str
+    outputs: tuple[dict[str, float], ...]
     ious: tuple[float, ...]
     responsible: int
     terms: dict[str, float]
@@ -174,18 +181,22 @@ def box_playground(
     lambda_coord: float = 5.0,
     lambda_noobj: float = 0.5,
     conf_target: str = "iou",
-    wh: str = "signed_sqrt",
+    wh: str = "predicted_sqrt",
+    tie_break: str = "rmse",
 ) -> BoxPlaygroundView:
     """The YOLOv1 loss of one object and the B predictors of its cell, with its gradients.
 
     Args:
         truth: the ground-truth box ``(x1, y1, x2, y2)`` in image coordinates.
-        preds: B predicted boxes ``(x1, y1, x2, y2)``; B is ``len(preds)``.
+        preds: B predicted boxes ``(x1, y1, x2, y2)`` as drawn; B is ``len(preds)``. The
+            tensor gets the entries that draw them: under ``wh="predicted_sqrt"`` its w, h
+            are the square roots of the drawn width and height.
         confs: B predicted confidences.
         class_scores: C class scores of the cell; C is ``len(class_scores)``.
         label: the object's class, in ``[0, C)``.
         S: grid size; every other cell is empty and predicts zeros, so it adds nothing.
-        lambda_coord, lambda_noobj, conf_target, wh: as in :func:`yolo_lesson.loss.yolo_v1_loss`.
+        lambda_coord, lambda_noobj, conf_target, wh, tie_break: as in
+            :func:`yolo_lesson.loss.yolo_v1_loss`.
 
     Returns:
         A :class:`BoxPlaygroundView`.
@@ -214,16 +225,20 @@ def box_playground(
     lambda_noobj = _clip_number(lambda_noobj, 0, 1e3, "λ_noobj", 0.5, notes)
     conf_target = _choice(conf_target, CONF_TARGETS, "conf_target", notes)
     wh = _choice(wh, WH_TRANSFORMS, "wh", notes)
+    tie_break = _choice(tie_break, TIE_BREAKS, "tie_break", notes)
 
     x1, y1, x2, y2 = truth_box
     truth_cxcywh = torch.tensor([[(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1]], dtype=torch.float64)
     target = encode_targets(truth_cxcywh, torch.tensor([label]), S=S, C=C)[None]  # [1, S, S, 5+C]
     row, col = (int(i) for i in torch.nonzero(target[0, :, :, 4])[0])
 
-    # The cell's entries as leaves: B rows of (x, y, w, h, conf), then C class scores.
+    # The cell's entries as leaves: B rows of (x, y, w, h, conf), then C class scores. The
+    # entries draw the boxes: under "predicted_sqrt" w, h are the roots of the drawn size
+    # (at least MIN_SIZE after repair, so the root is well defined).
+    size = math.sqrt if wh == "predicted_sqrt" else float
     blocks = torch.tensor(
         [
-            [(bx1 + bx2) / 2 * S - col, (by1 + by2) / 2 * S - row, bx2 - bx1, by2 - by1, conf]
+            [(bx1 + bx2) / 2 * S - col, (by1 + by2) / 2 * S - row, size(bx2 - bx1), size(by2 - by1), conf]
             for (bx1, by1, bx2, by2), conf in zip(pred_boxes, conf_values)
         ],
         dtype=torch.float64,
@@ -236,7 +251,7 @@ def box_playground(
 
     terms = yolo_v1_loss(
         pred, target, S=S, B=B, C=C, lambda_coord=lambda_coord, lambda_noobj=lambda_noobj,
-        conf_target=conf_target, wh=wh,
+        conf_target=conf_target, wh=wh, tie_break=tie_break,
     )
     by_term = {}
     for name in TERMS:
@@ -246,24 +261,30 @@ def box_playground(
     g_total = sum(g for g, _ in by_term.values())  # [B, 5]
     g_class = sum(g for _, g in by_term.values())  # [C]
 
-    with torch.no_grad():
-        ious = iou(torch.tensor(pred_boxes, dtype=torch.float64), torch.tensor(truth_box, dtype=torch.float64))
-    responsible = int(ious.argmax())  # first on a tie, as in the loss
+    # The loss's own choice (highest IoU, the RMSE where no box overlaps), read back.
+    chosen = responsibility(pred.detach(), target, S=S, B=B, C=C, wh=wh, tie_break=tie_break)
+    ious = chosen.ious[0, row, col]  # [B]
+    responsible = int(chosen.responsible[0, row, col].long().argmax())
 
     def named(g: Tensor) -> tuple[dict[str, float], ...]:
         return tuple(dict(zip(("x", "y", "w", "h", "conf"), (float(v) for v in row_))) for row_ in g)
 
     centre_arrows, size_arrows = [], []
-    for (bx1, by1, bx2, by2), g in zip(pred_boxes, g_total.tolist()):
+    for (bx1, by1, bx2, by2), g, out in zip(pred_boxes, g_total.tolist(), blocks.tolist()):
         # ∂L/∂(image cx) = S · ∂L/∂x because x = cx · S - col; descent goes against the gradient.
         centre_arrows.append(_arrow((bx1 + bx2) / 2, (by1 + by2) / 2, -S * g[0], -S * g[1]))
-        size_arrows.append(_arrow(bx2, by2, -g[2], -g[3]))
+        # A descent step -g on the entry moves the drawn size by d(size)/d(entry) · (-g):
+        # 2·entry under "predicted_sqrt" (size = entry²), 1 otherwise.
+        slope_w, slope_h = (2 * out[2], 2 * out[3]) if wh == "predicted_sqrt" else (1.0, 1.0)
+        size_arrows.append(_arrow(bx2, by2, -slope_w * g[2], -slope_h * g[3]))
 
     return BoxPlaygroundView(
         S=S,
         truth=truth_box,
         preds=tuple(pred_boxes),
         cell=(row, col),
+        wh=wh,
+        outputs=named(blocks.detach()),
         ious=tuple(float(v) for v in ious),
         responsible=responsible,
         terms=_term_values(terms),

@@ -16,7 +16,7 @@ from torch import Tensor
 
 from ._checks import require_float, require_last_dim, require_positive_int
 
-__all__ = ["image_axes", "draw_grid", "draw_boxes", "draw_arrows", "draw_box_playground", "highlight_cell", "PALETTE"]
+__all__ = ["image_axes", "draw_grid", "draw_boxes", "draw_arrows", "draw_box_playground", "highlight_cell", "plot_ablations", "PALETTE"]
 
 # Colour-blind-safe (Okabe-Ito): ground truth, predictions, then further classes.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -120,3 +120,42 @@ def draw_box_playground(view, ax: Axes | None = None, title: str | None = None) 
     draw_arrows(ax, view.centre_arrows, colors)
     draw_arrows(ax, view.size_arrows, colors)
     return ax
+
+
+def plot_ablations(rows: Sequence[dict], reference: str = "paper", title: str | None = None):
+    """The trained ablations (``tools/ablations.py``): one line per variant, a dot per seed, a bar
+    at the mean; a vertical line marks the ``reference`` variant's mean.
+
+    Args:
+        rows: per-seed dicts with ``variant``, ``group`` and ``map50`` (a float; NaN when the
+            run stopped on a non-finite loss), in the order the variants should be listed.
+        reference: the variant whose mean is marked.
+
+    Returns:
+        The matplotlib ``Figure``.
+    """
+    names = list(dict.fromkeys(row["variant"] for row in rows))
+    groups = list(dict.fromkeys(row["group"] for row in rows))
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(names) + 1.2))
+    for y, name in enumerate(names):
+        mine = [row for row in rows if row["variant"] == name]
+        values = [float(row["map50"]) for row in mine]
+        finite = [v for v in values if v == v]
+        color = PALETTE[groups.index(mine[0]["group"]) % len(PALETTE)]
+        ax.scatter(finite, [y] * len(finite), s=18, color=color, alpha=0.7, zorder=3)
+        if finite:
+            ax.plot([sum(finite) / len(finite)] * 2, [y - 0.3, y + 0.3], color=color, lw=2.5, zorder=4)
+    reference_values = [float(r["map50"]) for r in rows if r["variant"] == reference and r["map50"] == r["map50"]]
+    if reference_values:
+        ax.axvline(sum(reference_values) / len(reference_values), color="0.6", ls="--", lw=1, zorder=1)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("mAP@0.5 on the held-out images (dots: seeds, bar: mean)")
+    ax.grid(axis="x", color="0.9")
+    for k, group in enumerate(groups):
+        ax.scatter([], [], color=PALETTE[k % len(PALETTE)], label=group)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_title(title or "The same budget, one choice changed at a time")
+    fig.tight_layout()
+    return fig

@@ -110,7 +110,10 @@ class BoxPlayground(w.VBox):
         truth: the ground-truth box ``(x1, y1, x2, y2)`` in image coordinates.
         preds: the B predicted boxes.
         confs: the B confidences; class_scores: the C class scores; label: the object's class.
-        S, lambda_coord, lambda_noobj, conf_target, wh: as in the loss.
+        S, lambda_coord, lambda_noobj, conf_target, wh: as in the loss; the ``w, h`` switch
+            offers its four modes. Under the default ``"predicted_sqrt"`` the tensor holds
+            √w, √h: a dragged box sets them to the roots of its drawn size, and the table
+            shows both, the tensor's entries and the box they draw.
     """
 
     def __init__(
@@ -124,7 +127,7 @@ class BoxPlayground(w.VBox):
         lambda_coord: float = 5.0,
         lambda_noobj: float = 0.5,
         conf_target: str = "iou",
-        wh: str = "signed_sqrt",
+        wh: str = "predicted_sqrt",
     ):
         boxes = [dict(name="truth", xyxy=list(truth), color=TRUTH_COLOR, label="object", editable=True, dashed=True)]
         for b, box in enumerate(preds):
@@ -145,7 +148,10 @@ class BoxPlayground(w.VBox):
         ]
         self.conf_target = w.ToggleButtons(options=[("IoU", "iou"), ("1", "one")], value=conf_target, description="conf target")
         self.wh = w.ToggleButtons(
-            options=[("signed √", "signed_sqrt"), ("clamped √", "clamped_sqrt"), ("linear", "linear")],
+            options=[
+                ("predicts √ (paper)", "predicted_sqrt"), ("signed √", "signed_sqrt"),
+                ("clamped √", "clamped_sqrt"), ("linear", "linear"),
+            ],
             value=wh, description="w, h",
         )
         self.readout = w.HTML()
@@ -208,25 +214,32 @@ class BoxPlayground(w.VBox):
             + "".join(_cell(v, f'data-box="truth-{k}"') for k, v in zip("xywh", ((tx1 + tx2) / 2, (ty1 + ty2) / 2, tx2 - tx1, ty2 - ty1)))
             + "<td></td></tr>"
         )
-        for b, (box, grads) in enumerate(zip(view.preds, view.grads)):
+        rooted = view.wh == "predicted_sqrt"
+        for b, (box, outputs, grads) in enumerate(zip(view.preds, view.outputs, view.grads)):
             x1, y1, x2, y2 = box
             mark = " ★" if b == view.responsible else ""
             color = PRED_COLORS[b % len(PRED_COLORS)]
             preds += (
-                f'<tr style="color:{color}"><td><b>predictor {b + 1}</b>{mark}</td>'
+                f'<tr style="color:{color}"><td><b>predictor {b + 1}</b>{mark} box</td>'
                 f"{_cell(view.ious[b], _attr('data-iou', b))}"
                 + "".join(_cell(v, f'data-box="{b}-{k}"') for k, v in zip("xywh", ((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1)))
                 + "<td></td></tr>"
-                f'<tr style="color:{color}"><td>&nbsp;&nbsp;∂total/∂·</td><td></td>'
+                f'<tr style="color:{color}"><td>&nbsp;&nbsp;tensor</td><td></td>'
+                + "".join(_cell(outputs[k], f'data-tensor="{b}-{k}"') for k in ("x", "y", "w", "h", "conf"))
+                + "</tr>"
+                f'<tr style="color:{color}"><td>&nbsp;&nbsp;∂total/∂tensor</td><td></td>'
                 + "".join(_cell(grads[k], f'data-grad="{b}-{k}"') for k in ("x", "y", "w", "h", "conf"))
                 + "</tr>"
             )
+        sizes = ("w, h: √w, √h of the box (the paper's parametrization: the box is their square)"
+                 if rooted else "w, h: the box's size")
         return (
             '<div class="yolo-readout" style="font-size:13px;margin-left:12px">'
             f"<b>Loss terms</b> (λ-weighted, cell {view.cell[0]}, {view.cell[1]})"
             f"<table>{rows}</table><br><b>Predictors</b><table><tr>{head}</tr>{preds}</table>"
-            '<div style="font-size:11px;color:#555">★ the responsible predictor; boxes: centre and size in image units; '
-            "gradients: in the tensor's units (x, y in cells, w, h in image units)</div>"
+            '<div style="font-size:11px;color:#555">★ the responsible predictor; box: centre and size in image units; '
+            f"tensor: the network's entries (x, y: offset in the cell, in cells; {sizes}); "
+            "gradients: with respect to the tensor's entries</div>"
             f"{_notes(view.notes)}</div>"
         )
 
