@@ -782,22 +782,22 @@ from yolo_lesson import check
 
 # %% [markdown]
 # **Exercise 1 — a box term by hand.** In the hand-made batch (section 2), image 1, cell (1,1):
-# the responsible predictor 0 predicts (0.5, 0.5, 0.16, 0.25) for an object at (0.5, 0.5, 0.2, 0.2).
-# Take 0.16 and 0.25 as the predicted width and height, compared through their square roots (the
-# package's `wh="signed_sqrt"`, named explicitly in the checker call). Compute the box term by hand
-# (λ_coord = 5, N = 1 for a batch made of image 1 alone) and put it in `box_by_hand`.
+# the responsible predictor 0 draws the box (0.5, 0.5, 0.16, 0.25) for an object at (0.5, 0.5, 0.2, 0.2),
+# so its outputs are (0.5, 0.5, 0.4, 0.5): the network outputs √w and √h, which the box term
+# compares with √ŵ and √ĥ. Compute the box term by hand (λ_coord = 5, N = 1 for a batch made of
+# image 1 alone) and put it in `box_by_hand`.
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 box_by_hand = None
 ### BEGIN SOLUTION
-# x and y are exact: 0. Roots: √0.16 = 0.4, √0.2 ≈ 0.44721, √0.25 = 0.5.
+# x and y are exact: 0. The outputs are the roots 0.4 and 0.5; the target's root √0.2 ≈ 0.44721.
 # (0.4 - 0.44721)² + (0.5 - 0.44721)² = 0.002229 + 0.002786 = 0.005015;  × 5 = 0.02508.
 box_by_hand = 5 * ((0.4 - 0.2**0.5) ** 2 + (0.5 - 0.2**0.5) ** 2)
 print(f"by hand {box_by_hand:.5f}")
 ### END SOLUTION
 
 # %% tags=["check"]
-check.loss_term(box_by_hand, "box", pred[1:], target[1:], S=3, B=2, C=3, wh="signed_sqrt")
+check.loss_term(box_by_hand, "box", pred[1:], target[1:], S=3, B=2, C=3)
 
 # %% [markdown]
 # **Exercise 2 — the class term another way, then the whole loss.** (a) Re-implement the class term
