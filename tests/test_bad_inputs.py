@@ -344,7 +344,7 @@ DATA = {
     "YoloCollate: centre outside": (lambda: COLLATE([(IMAGE, changed(CXCYWH, (0, 1), 1.5), ITEM[2])]), ["boxes centres (cx, cy) must lie in [0, 1]", "to 1.5"]),
     "read_yolo_folder: missing folder": (lambda tmp: data.read_yolo_folder(tmp / "nowhere"), ["path must be a folder", "got '", "nowhere'"]),
     "read_yolo_folder: a file": (lambda tmp: data.read_yolo_folder(yolo_folder(tmp) / "labels" / "im0.txt"), ["path must be a folder", "im0.txt'"]),
-    "read_yolo_folder: no images": (lambda tmp: data.read_yolo_folder(yolo_folder(tmp, None, images=0)), ["path must hold images (.png, .jpg, .jpeg, .bmp)", "found none in"]),
+    "read_yolo_folder: no images": (lambda tmp: data.read_yolo_folder(yolo_folder(tmp, None, images=0)), ["path must hold images (.bmp, .jpg, .jpeg, .png, .tif, .tiff, .webp)", "found none in"]),
     "read_yolo_folder: 4 numbers": (read_labels("0 0.5 0.5 0.2\n"), ["im0.txt, line 1: expected 'class cx cy w h' (5 numbers)", "got '0 0.5 0.5 0.2'"]),
     "read_yolo_folder: 6 numbers": (read_labels(GOOD_LINE + "1 0.5 0.5 0.2 0.2 0.9\n"), ["im0.txt, line 2: expected 'class cx cy w h'", "got '1 0.5 0.5 0.2 0.2 0.9'"]),
     "read_yolo_folder: float class": (read_labels("1.0 0.5 0.5 0.2 0.2"), ["im0.txt, line 1: expected an integer class then 4 numbers", "got '1.0 0.5 0.5 0.2 0.2'"]),
