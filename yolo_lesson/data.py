@@ -517,6 +517,7 @@ def _read_items(
     num_classes: int | None,
     polygons: str,
     notes: _Notes,
+    report_unused: bool = True,
 ) -> list[tuple[Tensor, Tensor, Tensor]]:
     items = []
     for image in images:
@@ -528,8 +529,9 @@ def _read_items(
         else:
             boxes, labels = _parse_label_file(label_file, num_classes, polygons, notes)
         items.append((_read_image(image, image_size), boxes, labels))
-    unused = index.unused()
-    notes.add("no image", str(unused[0]) if unused else "", len(unused))
+    if report_unused:
+        unused = index.unused()
+        notes.add("no image", str(unused[0]) if unused else "", len(unused))
     return items
 
 
@@ -664,10 +666,12 @@ def _dataset_root(path: Path, data: dict) -> Path:
     )
 
 
-def _split_sources(path: Path, root: Path, entry: object, split: str) -> list[Path]:
-    """The image files of one split: folders (read recursively) or ``.txt`` lists of images."""
+def _split_sources(path: Path, root: Path, entry: object, split: str) -> tuple[list[Path], bool]:
+    """The image files of one split: folders (read recursively) or ``.txt`` lists of images;
+    and whether every image of the folders was taken (not so with a list)."""
     entries = entry if isinstance(entry, list) else [entry]
     images: list[Path] = []
+    whole_folders = True
     for value in entries:
         value = str(value)
         where = (root / value).resolve()
@@ -676,6 +680,7 @@ def _split_sources(path: Path, root: Path, entry: object, split: str) -> list[Pa
         if where.is_dir():
             images += _images_in(where, recursive=True)
         elif where.is_file() and where.suffix == ".txt":
+            whole_folders = False
             for line in _read_label_text(where).splitlines():
                 if line.strip():
                     listed = Path(line.strip())
@@ -690,7 +695,7 @@ def _split_sources(path: Path, root: Path, entry: object, split: str) -> list[Pa
         raise ValueError(f"{path}: {split} lists {len(missing)} missing images, got e.g. {missing[0]}")
     if not images:
         raise ValueError(f"{path}: {split} must hold images ({', '.join(IMAGE_SUFFIXES)}), found none")
-    return images
+    return images, whole_folders
 
 
 def read_yolo_dataset(
@@ -734,9 +739,11 @@ def read_yolo_dataset(
     if not isinstance(split, str) or not data.get(split):
         raise ValueError(f"split must be one of the YAML's splits {splits}, got {split!r}")
     root = _dataset_root(path, data)
-    files = _split_sources(path, root, data[split], split)
+    files, whole_folders = _split_sources(path, root, data[split], split)
     notes = _Notes()
-    items = _read_items(files, _label_folder, _LabelIndex(), image_size, len(names), polygons, notes)
+    items = _read_items(
+        files, _label_folder, _LabelIndex(), image_size, len(names), polygons, notes, whole_folders
+    )
     lines = notes.warn(f"{path} ({split})", len(files))
     return YoloFolder(files, items, len(names), names, lines)
 
