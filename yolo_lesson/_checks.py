@@ -72,8 +72,9 @@ def describe(value: object) -> str:
             return f"{value.item()!r} (a 0-dim {value.dtype} tensor)"
         return f"a {value.dtype} tensor of shape {shape_str(value.shape)}"
     module = type(value).__module__
-    if module == "numpy":
-        return f"{value!r} (numpy {type(value).__name__})"
+    if module == "numpy" and hasattr(value, "item"):
+        shown = value.item() if getattr(value, "ndim", 0) == 0 else value
+        return f"{shown!r} (numpy {type(value).__name__})"
     return repr(value)
 
 
