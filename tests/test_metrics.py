@@ -209,6 +209,17 @@ def test_batched_nms_matches_reference(seed):
 # block so that small inputs cross many block borders, and compare with the one-at-a-time loop.
 
 
+def test_the_overlap_test_is_box_iou_to_the_last_bit():
+    gen = torch.Generator().manual_seed(3)
+    for dtype in (torch.float16, torch.float32, torch.float64):
+        xy = torch.rand(300, 2, generator=gen) * 100
+        boxes = torch.cat((xy, xy + torch.rand(300, 2, generator=gen) * 30), 1).to(dtype)
+        boxes[:5, 2:] = boxes[:5, :2]  # points: an empty union
+        iou = box_iou(boxes, boxes)
+        for threshold in (0.0, 0.3, 0.5, 0.7):
+            assert torch.equal(metrics._overlaps(boxes, boxes, threshold), iou > threshold)
+
+
 @pytest.mark.parametrize("seed", range(12))
 @pytest.mark.parametrize("block", [1, 3, 7])
 def test_nms_in_small_blocks_matches_reference(seed, block, monkeypatch):
@@ -261,11 +272,13 @@ def test_nms_at_scale_keeps_what_the_full_matrix_keeps_in_memory_linear_in_k(mon
     labels = torch.randint(0, 3, (3000,), generator=gen)
     largest = []
 
-    def recording_box_iou(a, b):
-        largest.append(a.shape[0] * b.shape[0])
-        return box_iou(a, b)
+    overlaps = metrics._overlaps
 
-    monkeypatch.setattr(metrics, "box_iou", recording_box_iou)
+    def recording_overlaps(a, b, threshold):  # every pairwise matrix NMS builds goes through it
+        largest.append(a.shape[0] * b.shape[0])
+        return overlaps(a, b, threshold)
+
+    monkeypatch.setattr(metrics, "_overlaps", recording_overlaps)
     for threshold in (0.3, 0.5, 0.7):
         assert torch.equal(nms(boxes, scores, threshold), _full_matrix_nms(boxes, scores, threshold))
     # class-aware: each class alone through the reference, merged by rank

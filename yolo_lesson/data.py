@@ -38,6 +38,7 @@ __all__ = [
     "read_yolo_folder",
     "read_yolo_dataset",
     "read_coco_detection",
+    "label_path",
 ]
 
 SHAPE_CLASSES = ("circle", "square", "triangle")
@@ -469,6 +470,18 @@ def _label_folder(image: Path) -> Path:
         i = len(parts) - 1 - parts[::-1].index("images")
         return Path(*parts[:i], "labels", *parts[i + 1 :])
     return image.parent
+
+
+def label_path(image: str | Path) -> Path:
+    """Where the YOLO label file of ``image`` is looked for by :func:`read_yolo_dataset` (and by
+    :func:`read_yolo_folder` when the dataset has no ``labels`` folder of its own): the last
+    ``images`` folder of the path becomes ``labels``, the suffix becomes ``.txt``.
+
+    Example: ``label_path("ds/images/train/a.jpg")`` is ``ds/labels/train/a.txt``;
+    ``label_path("ds/train/images/a.jpg")`` is ``ds/train/labels/a.txt``.
+    """
+    image = Path(image)
+    return _label_folder(image) / f"{image.stem}.txt"
 
 
 class _LabelIndex:

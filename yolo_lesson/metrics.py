@@ -39,6 +39,7 @@ from ._checks import (
     require_same_device,
     require_tensor,
     shape_str,
+    upcast,
 )
 from .boxes import box_iou
 from .grid import decode_predictions
@@ -120,6 +121,23 @@ def _descending(scores: Tensor) -> Tensor:
 NMS_BLOCK = 256  # boxes resolved together: memory grows as NMS_BLOCK × K, never K × K
 
 
+def _overlaps(a: Tensor, b: Tensor, iou_threshold: float) -> Tensor:
+    """``BoolTensor[N, M]``: IoU of ``a[i]`` and ``b[j]`` above the threshold. The very
+    arithmetic of :func:`yolo_lesson.boxes.box_iou` (so the same decisions, to the last bit),
+    without its checks, with each box's area computed once instead of once per pair, and
+    in place where an ``[N, M]`` result is reused."""
+    a, b = upcast(a), upcast(b)
+    ax1, ay1, ax2, ay2 = (v[:, None] for v in a.unbind(-1))  # each [N, 1]
+    bx1, by1, bx2, by2 = (v[None, :] for v in b.unbind(-1))  # each [1, M]
+    inter = torch.minimum(ax2, bx2).sub_(torch.maximum(ax1, bx1)).clamp_(min=0)  # width, [N, M]
+    inter.mul_(torch.minimum(ay2, by2).sub_(torch.maximum(ay1, by1)).clamp_(min=0))  # × height
+    area_a = (ax2 - ax1).clamp(min=0) * (ay2 - ay1).clamp(min=0)  # [N, 1]
+    area_b = (bx2 - bx1).clamp(min=0) * (by2 - by1).clamp(min=0)  # [1, M]
+    union = (area_a + area_b).sub_(inter)  # [N, M]
+    union.masked_fill_(union <= torch.finfo(union.dtype).tiny, 1)  # box_iou's guard: 0 / 1
+    return inter.div_(union) > iou_threshold
+
+
 def _greedy_suppression(boxes: Tensor, labels: Tensor | None, iou_threshold: float) -> Tensor:
     """The NMS loop on boxes already sorted by decreasing score: walking down the ranking, a box
     is kept unless a kept (so higher-ranked) box of the same label overlaps it by more than
@@ -127,39 +145,47 @@ def _greedy_suppression(boxes: Tensor, labels: Tensor | None, iou_threshold: flo
 
     Done in blocks of ``NMS_BLOCK`` ranked boxes, which gives the same answer as the one-box-at-
     a-time loop of lesson 07 with tensor operations: a block first drops every box that a box
-    kept in earlier blocks suppresses (``[block, kept]`` IoUs), then settles its own boxes by
-    repeating "a box survives when no surviving box ranked above it in the block suppresses
+    kept in earlier blocks suppresses (``[block, kept]`` overlaps), then settles the boxes left
+    by repeating "a box survives when no surviving box ranked above it in the block suppresses
     it" until nothing changes. Each repetition fixes at least one more box in ranking order,
     and the answer it stops at is the loop's, since that rule decides box ``i`` from boxes
     ``< i`` alone.
     """
     K = boxes.shape[0]
     keep = torch.zeros(K, dtype=torch.bool, device=boxes.device)
+    size = min(NMS_BLOCK, K)
+    above = torch.ones(size, size, dtype=torch.bool, device=boxes.device).triu_(1)  # j ranked above i
     kept_boxes = boxes[:0]  # [k, 4]: the kept boxes so far
     kept_labels = None if labels is None else labels[:0]
     for start in range(0, K, NMS_BLOCK):
         block = boxes[start : start + NMS_BLOCK]  # [b, 4]
         alive = torch.ones(block.shape[0], dtype=torch.bool, device=boxes.device)
         if kept_boxes.shape[0]:
-            hits = box_iou(block, kept_boxes) > iou_threshold  # [b, k]
+            hits = _overlaps(block, kept_boxes, iou_threshold)  # [b, k]
             if labels is not None:
                 hits &= labels[start : start + NMS_BLOCK, None] == kept_labels[None, :]
             alive = ~hits.any(1)
-        # suppresses[j, i]: box j, ranked above box i in the block, would suppress it
-        suppresses = (box_iou(block, block) > iou_threshold).triu(1)  # [b, b]
+        candidates = alive.nonzero()[:, 0]  # [c]: positions in the block still alive
+        if candidates.numel() == 0:
+            continue
+        contenders = block[candidates]  # [c, 4]
+        # suppresses[j, i]: contender j, ranked above contender i, would suppress it
+        c = candidates.numel()
+        suppresses = _overlaps(contenders, contenders, iou_threshold) & above[:c, :c]  # [c, c]
         if labels is not None:
-            block_labels = labels[start : start + NMS_BLOCK]
-            suppresses &= block_labels[:, None] == block_labels[None, :]
-        survivors = alive
-        while True:
-            settled = alive & ~(suppresses & survivors[:, None]).any(0)
-            if torch.equal(settled, survivors):
-                break
-            survivors = settled
-        keep[start : start + NMS_BLOCK] = survivors
-        kept_boxes = torch.cat((kept_boxes, block[survivors]))
+            contender_labels = labels[start : start + NMS_BLOCK][candidates]
+            suppresses &= contender_labels[:, None] == contender_labels[None, :]
+        survivors = torch.ones_like(candidates, dtype=torch.bool)
+        if bool(suppresses.any()):
+            while True:
+                settled = ~(suppresses & survivors[:, None]).any(0)
+                if torch.equal(settled, survivors):
+                    break
+                survivors = settled
+        keep[start + candidates[survivors]] = True
+        kept_boxes = torch.cat((kept_boxes, contenders[survivors]))
         if labels is not None:
-            kept_labels = torch.cat((kept_labels, block_labels[survivors]))
+            kept_labels = torch.cat((kept_labels, contender_labels[survivors]))
     return keep
 
 
