@@ -102,27 +102,32 @@ def compiled_nms():
     return run, ""
 
 
+# The peak is read from /proc/self/status (VmHWM, reset by exec), not from getrusage's
+# ru_maxrss, which a child inherits from its parent: after the parent ran the full matrix
+# itself, every child would report no growth at all.
 PEAK_SCRIPT = """
-import resource, sys, torch
+import re, sys, torch
+def peak_kb():
+    return int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
 sys.path.insert(0, {here!r})
 torch.set_num_threads(1)
 from bench_nms import scene, full_matrix_nms
 from yolo_lesson.metrics import nms
 boxes, scores = scene({kind!r})
 nms(boxes[:300], scores[:300], 0.5); full_matrix_nms(boxes[:300], scores[:300], 0.5)  # warm
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kb()
 {call}(boxes, scores, 0.5)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+print(peak_kb() - before)
 """
 
 
 def peak_mb(kind: str, call: str) -> float | None:
-    """Growth of the maximum resident set (MB) during one call, in a fresh process."""
+    """Growth of the peak resident set (MB) during one call, in a fresh process (Linux)."""
     script = PEAK_SCRIPT.format(here=str(HERE), kind=kind, call=call)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     if result.returncode:
         return None
-    return int(result.stdout.split()[-1]) / 1024  # ru_maxrss is in KB on Linux
+    return int(result.stdout.split()[-1]) / 1024  # kB -> MB
 
 
 def show_mb(mb: float | None) -> str:

@@ -3,6 +3,7 @@ the argument, what was expected and what was received."""
 
 from __future__ import annotations
 
+import numbers
 import operator
 from typing import Sequence
 
@@ -64,6 +65,19 @@ def as_int(value: object) -> int | None:
         return None
 
 
+def as_number(value: object) -> float | None:
+    """``value`` as a Python float when it is a real number (int, float, numpy scalar, 0-dim
+    real tensor), else None; a bool is not a number here."""
+    number = as_int(value)
+    if number is not None:
+        return float(number)
+    if isinstance(value, Tensor):
+        return float(value) if value.dim() == 0 and value.is_floating_point() else None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and type(value).__name__ != "bool_":
+        return float(value)
+    return None
+
+
 def describe(value: object) -> str:
     """``repr`` for the "got ..." part of a message; a tensor or numpy scalar also shows its type,
     so that "must be an int, got 3" never appears for a value that only prints like one."""
@@ -97,8 +111,10 @@ def require_same_device(*named: tuple[str, Tensor]) -> None:
 
 
 def require_nonnegative_number(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+    number = as_number(value)
+    if number is None or not number >= 0:
+        raise ValueError(f"{name} must be a number >= 0, got {describe(value)}")
+    value = number
     if value == float("inf"):  # an infinite weight turns every zero error into 0 · inf = NaN
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ._checks import as_int, describe, require_positive_int, shape_str
+from ._checks import as_int, as_number, describe, require_positive_int, shape_str
 from .loss import LossTerms
 
 __all__ = ["TERMS", "History", "train"]
@@ -238,8 +238,10 @@ def train(
     """
     if (epochs is None) == (steps is None):
         raise ValueError(f"give exactly one of epochs and steps, got epochs={epochs!r}, steps={steps!r}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    rate = as_number(lr)
+    if rate is None or not 0 < rate < math.inf:
+        raise ValueError(f"lr must be a finite number > 0, got {describe(lr)}")
+    lr = rate
     seed_int = as_int(seed)
     if seed_int is None:
         raise ValueError(f"seed must be an int, got {describe(seed)}")
