@@ -26,9 +26,9 @@
 #
 # **Why this matters.** Every lesson so far drew its images from a seed. Your own images come from
 # a labelling tool, as files: one picture and one small text file per image, and a YAML that says
-# where they are. Most first attempts at training on them fail before the first step, or, worse,
-# train on images whose boxes are silently missing or rotated. Here we build such a dataset
-# ourselves, read it back, and look at each way it can go wrong.
+# where they are. A reader can fail on such files before the first step or, worse, train on
+# images whose boxes are silently missing or rotated; this course's own first reader did both.
+# Here we build such a dataset ourselves, read it back, and look at each way it can go wrong.
 
 # %%
 import json
@@ -231,11 +231,12 @@ print(len(exported), "val images from", shown(exported.files[0].parent), "| name
 # The files above are clean because we wrote them. Files from a phone, a labelling tool or a
 # colleague's Windows machine are not. Four cases, each as the tool makes it.
 #
-# **A phone photo.** A phone stores the pixels as the sensor read them and records in the photo's
-# EXIF data how to turn them for viewing (the *Orientation* tag; 6 means "turn 90° clockwise").
-# Labelling tools show the photo turned, so the boxes are drawn on the turned picture. A reader
-# that ignores the tag pairs sideways pixels with upright boxes. The package applies the tag
-# (Pillow's `ImageOps.exif_transpose`) before anything else.
+# **A phone photo.** A camera may store the pixels as the sensor read them and record in the
+# photo's EXIF data how to turn them for viewing (the *Orientation* tag; 6 means "turn 90°
+# clockwise", which Pillow's `ImageOps.exif_transpose` does). A viewer or labelling tool that
+# honours the tag shows the photo turned, so the boxes are drawn on the turned picture; a reader
+# that ignores it pairs sideways pixels with upright boxes. The package applies the tag before
+# anything else.
 
 # %%
 PHONE = WORK / "phone"
@@ -276,8 +277,8 @@ for ax, picture_, title in ((axes[0], stored, "pixels as stored, labels wrong"),
 fig.tight_layout()
 
 # %% [markdown]
-# **A label file saved by Notepad.** Windows Notepad long saved UTF-8 with a *byte order mark*,
-# three invisible bytes `EF BB BF` at the start. A reader that does not expect them sees the
+# **A label file saved by Notepad.** Windows Notepad can save "UTF-8 with BOM": the text
+# preceded by a *byte order mark*, three invisible bytes `EF BB BF`. A reader that does not expect them sees the
 # first line's class as `"\ufeff0"`, which is no integer. The package reads label files as UTF-8
 # with or without that mark, and refuses any other encoding by name, since guessing one could
 # turn a number into another.
@@ -298,11 +299,11 @@ except ValueError as error:
 
 # %% [markdown]
 # **Files that do not match.** A label whose image was deleted, an image nobody labelled yet, a
-# label named `IMG_7.txt` for `img_7.png` (Windows and macOS do not tell upper from lower case;
-# Linux, where training runs, does). A reader that stays silent here trains on images whose boxes
-# are missing. The package matches names ignoring case when nothing else matches, treats an
-# unlabelled image as one without objects (Ultralytics calls these *background* images), and
-# says all of it in one warning with counts, also kept in `.notes`.
+# label named `SHAPE_7.txt` for `shape_7.png` (the usual file systems of Windows and macOS do not
+# tell upper from lower case by default; Linux's do). A reader that stays silent here trains on
+# images whose boxes are missing. The package matches names ignoring case when nothing else
+# matches, treats an unlabelled image as one without objects, and says all of it in one warning
+# with counts, also kept in `.notes`.
 
 # %%
 messy = WORK / "messy"

@@ -287,6 +287,8 @@ class YoloFolder(Dataset):
         return len(self._items)
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor, Tensor]:
+        if isinstance(index, slice):
+            return self._items[index]  # type: ignore[return-value]
         position = as_int(index)
         if position is None:
             raise ValueError(f"index must be an int, got {describe(index)}")
