@@ -333,3 +333,36 @@ def test_a_huge_seed_is_accepted_and_deterministic():
     big = 2**70 + 5
     a, b = ShapesDataset(2, 16, seed=big)[1], ShapesDataset(2, 16, seed=big)[1]
     assert all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+# ---------------------------------------------------------------- zip files and copy-paste
+
+
+def test_macos_metadata_files_are_skipped_and_counted(tmp_path):
+    # A zip made on macOS unpacks with a ._name beside each file and a __MACOSX folder.
+    picture(tmp_path / "ds" / "images" / "train" / "a.jpg")
+    label(tmp_path / "ds" / "labels" / "train" / "a.txt")
+    (tmp_path / "ds" / "images" / "train" / "._a.jpg").write_bytes(b"\x00\x05\x16\x07 metadata")
+    (tmp_path / "ds" / "images" / "train" / "__MACOSX").mkdir()
+    (tmp_path / "ds" / "images" / "train" / "__MACOSX" / "._b.jpg").write_bytes(b"\x00\x05\x16\x07")
+    (tmp_path / "ds" / "data.yaml").write_text("train: images/train\nnames: [a, b]\n")
+    with pytest.warns(DatasetWarning, match="2 hidden image files"):
+        data = read_yolo_dataset(tmp_path / "ds" / "data.yaml")
+    assert [f.name for f in data.files] == ["a.jpg"]
+    with pytest.warns(DatasetWarning, match="1 hidden image files"):
+        assert len(read_yolo_folder(tmp_path / "ds" / "images" / "train")) == 1
+
+
+def test_a_label_line_pasted_twice_is_one_object(tmp_path):
+    picture(tmp_path / "images" / "a.png")
+    label(tmp_path / "labels" / "a.txt", LINE + "0 0.3 0.3 0.1 0.1\n" + LINE)
+    with pytest.warns(DatasetWarning, match=r"1 duplicate label lines were dropped.*a\.txt, line 3"):
+        _, boxes, labels = read_yolo_folder(tmp_path)[0]
+    assert labels.tolist() == [1, 0] and boxes.shape == (2, 4)
+
+
+def test_a_folder_named_like_a_label_file_is_not_read(tmp_path):
+    picture(tmp_path / "images" / "a.png")
+    label(tmp_path / "labels" / "a.txt")
+    (tmp_path / "labels" / "backup.txt").mkdir()
+    assert quietly(read_yolo_folder, tmp_path)[0][2].tolist() == [1]

@@ -320,6 +320,8 @@ class _Notes:
             "polygon": "polygon labels were replaced by their bounding box; first: {first}",
             "crowd": "crowd annotations (iscrowd = 1) were left out; first: {first}",
             "empty box": "boxes of zero width or height were left out; first: {first}",
+            "hidden": "hidden image files (macOS's ._ files, __MACOSX) were skipped; first: {first}",
+            "duplicate": "duplicate label lines were dropped (one object, listed twice); first: {first}",
         }
         return [
             f"{n} " + wording[kind].format(total=total_images, first=self.first[kind])
@@ -399,6 +401,9 @@ def _parse_label_file(
             values = _in_unit_range(values, where, notes, "cx, cy, w, h")
         if values[2] <= 0 or values[3] <= 0:
             raise ValueError(f"{where}: w and h must be > 0, got {values[2]} and {values[3]}")
+        if any(k == label and b == values for k, b in zip(labels, boxes)):
+            notes.add("duplicate", where)  # a second copy would be an object found only once
+            continue
         boxes.append(values)
         labels.append(label)
     return torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4), torch.tensor(labels, dtype=torch.long)
@@ -459,9 +464,20 @@ def _resize(image: Tensor, image_size: int) -> Tensor:
     )[0].clamp_(0, 1)
 
 
-def _images_in(folder: Path, recursive: bool) -> list[Path]:
+def _is_hidden(path: Path, folder: Path) -> bool:
+    """A hidden file, or one in a ``__MACOSX`` folder: macOS's zip files carry a ``._photo.jpg``
+    of metadata beside each ``photo.jpg``, which no image reader can open."""
+    parts = path.relative_to(folder).parts
+    return any(part.startswith(".") or part == "__MACOSX" for part in parts)
+
+
+def _images_in(folder: Path, recursive: bool, notes: _Notes | None = None) -> list[Path]:
     found = folder.rglob("*") if recursive else folder.iterdir()
-    return sorted(p for p in found if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    images = sorted(p for p in found if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    hidden = [p for p in images if _is_hidden(p, folder)]
+    if notes is not None:
+        notes.add("hidden", str(hidden[0]) if hidden else "", len(hidden))
+    return [p for p in images if not _is_hidden(p, folder)]
 
 
 def _label_folder(image: Path) -> Path:
@@ -495,7 +511,7 @@ class _LabelIndex:
 
     def _folder(self, folder: Path) -> dict[str, Path]:
         if folder not in self.folders:
-            files = sorted(folder.glob("*.txt")) if folder.is_dir() else []
+            files = sorted(f for f in folder.glob("*.txt") if f.is_file()) if folder.is_dir() else []
             self.folders[folder] = {f.stem: f for f in files if f.name != "classes.txt"}
         return self.folders[folder]
 
@@ -572,7 +588,8 @@ def read_yolo_folder(
     in ``path/labels/`` if that exists, else by Ultralytics's rule: the last ``images`` folder of
     the image's path becomes ``labels`` (``ds/images/train/a.jpg`` → ``ds/labels/train/a.txt``,
     ``ds/train/images/a.jpg`` → ``ds/train/labels/a.txt``), and with no ``images`` folder above
-    it, beside the image. One line per object::
+    it, beside the image. Hidden files (macOS's ``._photo.jpg``, ``__MACOSX`` folders) are
+    skipped. One line per object::
 
         class cx cy w h
 
@@ -580,7 +597,8 @@ def read_yolo_folder(
     ``CLIP_TOLERANCE`` (0.01, rounding in export tools) are clipped. A polygon line
     ``class x1 y1 x2 y2 x3 y3 ...`` (a segmentation label) becomes its bounding box
     (``polygons="box"``) or is refused (``polygons="refuse"``). Label files are UTF-8, with or
-    without a BOM. A ``classes.txt`` beside the labels gives the class names.
+    without a BOM. A line repeated exactly in one file is one object (the copy is dropped). A
+    ``classes.txt`` beside the labels gives the class names.
 
     An image without a label file has no objects; a label file matching its image only when
     case is ignored (``IMG_1.txt`` for ``img_1.jpg``) is used. Whatever was unmatched, clipped
@@ -608,7 +626,8 @@ def read_yolo_folder(
         raise ValueError(f"path must be a folder, got {str(path)!r}")
     image_size, num_classes, polygons = _check_reader_options(image_size, num_classes, polygons)
     image_dir = root / "images" if (root / "images").is_dir() else root
-    files = _images_in(image_dir, recursive=False)
+    notes = _Notes()
+    files = _images_in(image_dir, recursive=False, notes=notes)
     if not files:
         splits = sorted(
             p.name for p in image_dir.iterdir()
@@ -623,7 +642,6 @@ def read_yolo_folder(
         )
     flat = root / "labels"
     label_folder = (lambda image: flat) if flat.is_dir() else _label_folder
-    notes = _Notes()
     index = _LabelIndex()
     items = _read_items(files, label_folder, index, image_size, num_classes, polygons, notes)
     names = _class_names_file(list(index.folders))
@@ -681,7 +699,7 @@ def _dataset_root(path: Path, data: dict) -> Path:
     )
 
 
-def _split_sources(path: Path, root: Path, entry: object, split: str) -> tuple[list[Path], bool]:
+def _split_sources(path: Path, root: Path, entry: object, split: str, notes: _Notes) -> tuple[list[Path], bool]:
     """The image files of one split: folders (read recursively) or ``.txt`` lists of images;
     and whether every image of the folders was taken (not so with a list)."""
     entries = entry if isinstance(entry, list) else [entry]
@@ -693,7 +711,7 @@ def _split_sources(path: Path, root: Path, entry: object, split: str) -> tuple[l
         if not where.exists() and value.startswith("../"):  # Roboflow's exports
             where = (root / value[3:]).resolve()
         if where.is_dir():
-            images += _images_in(where, recursive=True)
+            images += _images_in(where, recursive=True, notes=notes)
         elif where.is_file() and where.suffix == ".txt":
             whole_folders = False
             for line in _read_label_text(where).splitlines():
@@ -754,8 +772,8 @@ def read_yolo_dataset(
     if not isinstance(split, str) or not data.get(split):
         raise ValueError(f"split must be one of the YAML's splits {splits}, got {split!r}")
     root = _dataset_root(path, data)
-    files, whole_folders = _split_sources(path, root, data[split], split)
     notes = _Notes()
+    files, whole_folders = _split_sources(path, root, data[split], split, notes)
     items = _read_items(
         files, _label_folder, _LabelIndex(), image_size, len(names), polygons, notes, whole_folders
     )
