@@ -144,48 +144,46 @@ def _greedy_suppression(boxes: Tensor, labels: Tensor | None, iou_threshold: flo
     ``iou_threshold``. Returns ``BoolTensor[K]``, True for a kept position.
 
     Done in blocks of ``NMS_BLOCK`` ranked boxes, which gives the same answer as the one-box-at-
-    a-time loop of lesson 07 with tensor operations: a block first drops every box that a box
-    kept in earlier blocks suppresses (``[block, kept]`` overlaps), then settles the boxes left
-    by repeating "a box survives when no surviving box ranked above it in the block suppresses
-    it" until nothing changes. Each repetition fixes at least one more box in ranking order,
-    and the answer it stops at is the loop's, since that rule decides box ``i`` from boxes
-    ``< i`` alone.
+    a-time loop of lesson 07 with tensor operations. The boxes of a block still alive are settled
+    among themselves by repeating "a box survives when no surviving box ranked above it in the
+    block suppresses it" until nothing changes: each repetition fixes at least one more box in
+    ranking order, and the answer it stops at is the loop's, since that rule decides box ``i``
+    from boxes ``< i`` alone. The block's survivors are kept, and at once remove every box
+    they suppress further down the ranking, so later blocks only see boxes still alive (as the
+    loop, which never looks at a suppressed box again).
     """
     K = boxes.shape[0]
     keep = torch.zeros(K, dtype=torch.bool, device=boxes.device)
+    alive = torch.ones(K, dtype=torch.bool, device=boxes.device)
     size = min(NMS_BLOCK, K)
     above = torch.ones(size, size, dtype=torch.bool, device=boxes.device).triu_(1)  # j ranked above i
-    kept_boxes = boxes[:0]  # [k, 4]: the kept boxes so far
-    kept_labels = None if labels is None else labels[:0]
     for start in range(0, K, NMS_BLOCK):
-        block = boxes[start : start + NMS_BLOCK]  # [b, 4]
-        alive = torch.ones(block.shape[0], dtype=torch.bool, device=boxes.device)
-        if kept_boxes.shape[0]:
-            hits = _overlaps(block, kept_boxes, iou_threshold)  # [b, k]
-            if labels is not None:
-                hits &= labels[start : start + NMS_BLOCK, None] == kept_labels[None, :]
-            alive = ~hits.any(1)
-        candidates = alive.nonzero()[:, 0]  # [c]: positions in the block still alive
-        if candidates.numel() == 0:
-            continue
-        contenders = block[candidates]  # [c, 4]
-        # suppresses[j, i]: contender j, ranked above contender i, would suppress it
+        end = start + NMS_BLOCK
+        candidates = start + alive[start:end].nonzero()[:, 0]  # [c]: positions still alive
         c = candidates.numel()
+        if c == 0:
+            continue
+        contenders = boxes[candidates]  # [c, 4]
+        # suppresses[j, i]: contender j, ranked above contender i, would suppress it
         suppresses = _overlaps(contenders, contenders, iou_threshold) & above[:c, :c]  # [c, c]
         if labels is not None:
-            contender_labels = labels[start : start + NMS_BLOCK][candidates]
+            contender_labels = labels[candidates]
             suppresses &= contender_labels[:, None] == contender_labels[None, :]
-        survivors = torch.ones_like(candidates, dtype=torch.bool)
+        survivors = torch.ones(c, dtype=torch.bool, device=boxes.device)
         if bool(suppresses.any()):
             while True:
                 settled = ~(suppresses & survivors[:, None]).any(0)
                 if torch.equal(settled, survivors):
                     break
                 survivors = settled
-        keep[start + candidates[survivors]] = True
-        kept_boxes = torch.cat((kept_boxes, contenders[survivors]))
-        if labels is not None:
-            kept_labels = torch.cat((kept_labels, contender_labels[survivors]))
+        kept = candidates[survivors]  # [k]
+        keep[kept] = True
+        later = end + alive[end:].nonzero()[:, 0]  # [r]: boxes further down, still alive
+        if later.numel():
+            hits = _overlaps(boxes[kept], boxes[later], iou_threshold)  # [k, r]
+            if labels is not None:
+                hits &= labels[kept][:, None] == labels[later][None, :]
+            alive[later[hits.any(0)]] = False
     return keep
 
 
