@@ -22,6 +22,7 @@ import torch
 import bench_course
 import bench_encode
 import bench_loss
+import bench_nms
 import bench_training
 import bench_widgets
 from table import Options, Row, render
@@ -30,6 +31,7 @@ from table import Options, Row, render
 SECTIONS: dict[str, Callable[[Options], list[Row]]] = {
     bench_loss.SECTION: bench_loss.section,
     bench_encode.SECTION: bench_encode.section,
+    bench_nms.SECTION: bench_nms.section,
     bench_widgets.SECTION: bench_widgets.section,
     bench_training.SECTION: bench_training.section,
     bench_course.SECTION: bench_course.section,

@@ -358,7 +358,7 @@ DATA = {
     "YoloCollate: centre outside": (lambda: COLLATE([(IMAGE, changed(CXCYWH, (0, 1), 1.5), ITEM[2])]), ["boxes centres (cx, cy) must lie in [0, 1]", "to 1.5"]),
     "read_yolo_folder: missing folder": (lambda tmp: data.read_yolo_folder(tmp / "nowhere"), ["path must be a folder", "got '", "nowhere'"]),
     "read_yolo_folder: a file": (lambda tmp: data.read_yolo_folder(yolo_folder(tmp) / "labels" / "im0.txt"), ["path must be a folder", "im0.txt'"]),
-    "read_yolo_folder: no images": (lambda tmp: data.read_yolo_folder(yolo_folder(tmp, None, images=0)), ["path must hold images (.png, .jpg, .jpeg, .bmp)", "found none in"]),
+    "read_yolo_folder: no images": (lambda tmp: data.read_yolo_folder(yolo_folder(tmp, None, images=0)), ["path must hold images (.bmp, .jpg, .jpeg, .png, .tif, .tiff, .webp)", "found none in"]),
     "read_yolo_folder: 4 numbers": (read_labels("0 0.5 0.5 0.2\n"), ["im0.txt, line 1: expected 'class cx cy w h' (5 numbers)", "got '0 0.5 0.5 0.2'"]),
     "read_yolo_folder: 6 numbers": (read_labels(GOOD_LINE + "1 0.5 0.5 0.2 0.2 0.9\n"), ["im0.txt, line 2: expected 'class cx cy w h'", "got '1 0.5 0.5 0.2 0.2 0.9'"]),
     "read_yolo_folder: float class": (read_labels("1.0 0.5 0.5 0.2 0.2"), ["im0.txt, line 1: expected an integer class then 4 numbers", "got '1.0 0.5 0.5 0.2 0.2'"]),
@@ -449,6 +449,97 @@ TRAIN = {
     "train: an iterator as loader": (lambda: fit(loader=iter(LOADER)), ["loader must be a re-iterable of batches with a len()", "got list_iterator"]),
 }
 
+# ================================================================ real datasets and safe runs
+# Cases added with the dataset readers (data YAML, COCO JSON, encodings, polygons), the
+# training loop's checkpoint and resume checks, integer-like numpy and torch scalars, device
+# mismatches, and the small dtype and logit limits of modern.cell_grid and
+# modern.distribution_focal_loss. Kept in one block so that the section above stays as it was.
+META = torch.device("meta")  # a second device on a CPU-only machine: tensors without data
+
+
+def _label_file(tmp: Path, raw: bytes) -> Path:
+    root = yolo_folder(tmp, None)
+    (root / "labels" / "im0.txt").write_bytes(raw)
+    return root
+
+
+def _data_yaml(tmp: Path, text: str) -> Path:
+    yolo_folder(tmp)
+    (tmp / "data.yaml").write_text(text)
+    return tmp / "data.yaml"
+
+
+def _coco(tmp: Path, text: str) -> Path:
+    (tmp / "c.json").write_text(text)
+    return tmp / "c.json"
+
+
+def _checkpoint(tmp: Path, raw: bytes | None = None) -> Path:
+    path = tmp / "run.pt"
+    if raw is None:
+        fit(checkpoint=path)
+    else:
+        path.write_bytes(raw)
+    return path
+
+
+def _resume(tmp: Path, raw: bytes | None = None, **kwargs):
+    path = _checkpoint(tmp, raw)
+    kwargs.setdefault("steps", 2)
+    return fit(checkpoint=path, resume=True, **kwargs)
+
+
+READERS_AND_RUNS = {
+    "read_yolo_folder: a UTF-16 label file": (lambda tmp: data.read_yolo_folder(_label_file(tmp, GOOD_LINE.encode("utf-16"))), ["im0.txt: label files must be UTF-8 text", "got UTF-16 or UTF-32"]),
+    "read_yolo_folder: a Latin-1 label file": (lambda tmp: data.read_yolo_folder(_label_file(tmp, "0 0.5 0.5 0.2 0.2 # \xe9t\xe9\n".encode("latin-1"))), ["im0.txt: label files must be UTF-8 text (with or without a BOM)", "got byte 0xe9"]),
+    "read_yolo_folder: a polygon refused": (read_labels("0 0.1 0.1 0.5 0.1 0.3 0.6\n", polygons="refuse"), ["line 1: a polygon of 3 points", "pass polygons='box'"]),
+    "read_yolo_folder: polygons a bool": (read_labels(GOOD_LINE, polygons=True), ["polygons must be one of 'box', 'refuse'", "got True"]),
+    "read_yolo_folder: a polygon with an odd count": (read_labels("0 0.1 0.1 0.5 0.1 0.3 0.6 0.2\n"), ["expected 'class cx cy w h' (5 numbers) or a polygon", "got '0 0.1"]),
+    "read_yolo_folder: a polygon point far outside": (read_labels("0 0.1 0.1 1.5 0.1 0.3 0.6\n"), ["polygon points must be normalized to [0, 1]", "got [0.1, 1.5, 0.3]"]),
+    "read_yolo_folder: coordinates beyond the clip tolerance": (read_labels("0 1.02 0.5 0.2 0.2\n"), ["cx, cy, w, h must be normalized to [0, 1]", "got [1.02, 0.5, 0.2, 0.2]"]),
+    "read_yolo_folder: an image that is not one": (lambda tmp: (yolo_folder(tmp), (tmp / "images" / "im0.png").write_bytes(b"GIF89a?"), data.read_yolo_folder(tmp)), ["im0.png: expected a readable image", "got UnidentifiedImageError"]),
+    "read_yolo_folder: a dataset root with splits": (lambda tmp: (yolo_folder(tmp / "train"), yolo_folder(tmp / "valid"), data.read_yolo_folder(tmp)), ["path must hold images", "it holds the splits train, valid: pass one of them"]),
+    "read_yolo_dataset: a folder, not the YAML": (lambda tmp: data.read_yolo_dataset(yolo_folder(tmp)), ["yaml_path must be a data YAML file", "(not a file)"]),
+    "read_yolo_dataset: a split it lacks": (lambda tmp: data.read_yolo_dataset(_data_yaml(tmp, "train: images\nnames: [a]\n"), "val"), ["split must be one of the YAML's splits ['train']", "got 'val'"]),
+    "read_yolo_dataset: split an int": (lambda tmp: data.read_yolo_dataset(_data_yaml(tmp, "train: images\nnames: [a]\n"), 0), ["split must be one of the YAML's splits", "got 0"]),
+    "read_yolo_dataset: no names": (lambda tmp: data.read_yolo_dataset(_data_yaml(tmp, "train: images\n")), ["data.yaml: needs 'names'", "got neither"]),
+    "read_yolo_dataset: nc and names disagree": (lambda tmp: data.read_yolo_dataset(_data_yaml(tmp, "train: images\nnames: [a, b]\nnc: 3\n")), ["nc (3) must equal the number of names", "got 2"]),
+    "read_yolo_dataset: a missing split folder": (lambda tmp: data.read_yolo_dataset(_data_yaml(tmp, "train: ../train/images\nnames: [a]\n")), ["train: '../train/images' must be a folder of images or a .txt list", "got no such path"]),
+    "read_yolo_dataset: a label beyond the names": (lambda tmp: (yolo_folder(tmp, "1 0.5 0.5 0.2 0.2\n"), (tmp / "data.yaml").write_text("train: images\nnames: [a]\n"), data.read_yolo_dataset(tmp / "data.yaml")), ["im0.txt, line 1: class must be >= 0 and < 1", "got 1"]),
+    "read_yolo_dataset: a YAML syntax error": (lambda tmp: data.read_yolo_dataset(_data_yaml(tmp, "names: [a\n")), ["data.yaml: expected a data YAML", "got a YAML syntax error"]),
+    "read_yolo_dataset: image_size a float tensor": (lambda tmp: data.read_yolo_dataset(_data_yaml(tmp, "train: images\nnames: [a]\n"), image_size=torch.tensor(8.0)), ["image_size must be a positive int", "got 8.0 (a 0-dim torch.float32 tensor)"]),
+    "read_coco_detection: no file": (lambda tmp: data.read_coco_detection(tmp / "none.json"), ["json_path must be a COCO JSON file", "none.json' (not a file)"]),
+    "read_coco_detection: not JSON": (lambda tmp: data.read_coco_detection(_coco(tmp, "{images: []}")), ["c.json: expected COCO JSON", "got a syntax error"]),
+    "read_coco_detection: no categories": (lambda tmp: data.read_coco_detection(_coco(tmp, '{"images": [], "annotations": []}')), ["c.json: expected a COCO detection JSON with lists images, annotations and categories"]),
+    "read_coco_detection: image_dir missing": (lambda tmp: data.read_coco_detection(_coco(tmp, "{}"), image_dir=tmp / "nowhere"), ["image_dir must be a folder", "nowhere'"]),
+    "ShapesDataset: a float index": (lambda: data.ShapesDataset(2)[1.0], ["index must be an int", "got 1.0"]),
+    "ShapesDataset: a numpy float seed": (lambda: data.ShapesDataset(2, seed=__import__("numpy").float64(1)), ["seed must be an int >= 0", "got 1.0 (numpy float64)"]),
+    "ShapesDataset: n a float tensor": (lambda: data.ShapesDataset(torch.tensor(3.0)), ["n must be a positive int", "got 3.0 (a 0-dim torch.float32 tensor)"]),
+    "ShapesDataset: n a bool tensor": (lambda: data.ShapesDataset(torch.tensor(True)), ["n must be a positive int", "got True (a 0-dim torch.bool tensor)"]),
+    "ShapesDataset: n a 1-element tensor": (lambda: data.ShapesDataset(torch.tensor([3])), ["n must be a positive int", "got a torch.int64 tensor of shape [1]"]),
+    "YoloCollate: S a numpy bool": (lambda: data.YoloCollate(S=__import__("numpy").bool_(True)), ["S must be a positive int", "got True (numpy bool"]),
+    "nms: boxes and scores on two devices": (lambda: metrics.nms(XYXY.to(META), SCORES, 0.5), ["boxes and scores must be on one device", "got boxes on meta, scores on cpu"]),
+    "batched_nms: labels on another device": (lambda: metrics.batched_nms(XYXY, SCORES, LABELS.to(META), 0.5), ["must be on one device", "labels on meta"]),
+    "match_detections: ground truth on another device": (lambda: metrics.match_detections(XYXY, SCORES, XYXY.to(META)), ["boxes and scores and gt_boxes must be on one device", "gt_boxes on meta"]),
+    "mean_average_precision: preds and targets on two devices": (lambda: metrics.mean_average_precision([{"boxes": XYXY.to(META), "scores": SCORES.to(META), "labels": LABELS.to(META)}], TARGETS), ["must be on one device", "preds[0]['boxes'] on meta, targets[0]['boxes'] on cpu"]),
+    "mean_average_precision: scores on another device": (lambda: metrics.mean_average_precision([{"boxes": XYXY, "scores": SCORES.to(META), "labels": LABELS}], TARGETS), ["must be on one device", "preds[0]['scores'] on meta"]),
+    "cell_grid: S beyond uint8": (lambda: modern.cell_grid(257, torch.uint8), ["S must be at most 256 for dtype torch.uint8", "got 257"]),
+    "cell_grid: S beyond float16": (lambda: modern.cell_grid(2050, torch.float16), ["S must be at most 2049 for dtype torch.float16", "got 2050"]),
+    "cell_grid: S beyond int8": (lambda: modern.cell_grid(129, torch.int8), ["S must be at most 128 for dtype torch.int8", "got 129"]),
+    "distribution_focal_loss: a NaN logit": (lambda: modern.distribution_focal_loss(changed(BINS, (0, 0, 3), NAN), DISTANCES), ["logits must be finite or -inf", "got 1 NaN or +inf"]),
+    "distribution_focal_loss: a +inf logit": (lambda: modern.distribution_focal_loss(changed(BINS, (0, 0, 3), INF), DISTANCES), ["logits must be finite or -inf", "got 1 NaN or +inf"]),
+    "distribution_focal_loss: a distribution all -inf": (lambda: modern.distribution_focal_loss(changed(BINS, (1, 2), -INF), DISTANCES), ["logits must have a finite bin in every distribution", "all -inf"]),
+    "train: images on another device than the model": (lambda: fit(loader=[(IMAGES.to(META), LOADER[0][1])]), ["images and model must be on one device", "got images on meta and the model's parameters on cpu"]),
+    "train: a loss returning a list": (lambda: train.train(tiny(), LOADER, lambda p, t: [TINY_LOSS(p, t).total], steps=1, progress=False), ["loss_fn must return LossTerms or a one-number floating-point tensor", "got list"]),
+    "train: a loss returning a vector": (lambda: train.train(tiny(), LOADER, lambda p, t: p.sum((1, 2, 3)), steps=1, progress=False), ["loss_fn must return LossTerms or a one-number", "got a tensor of shape [2]"]),
+    "train: seed a float tensor": (lambda: fit(seed=torch.tensor(0.0)), ["seed must be an int", "got 0.0 (a 0-dim torch.float32 tensor)"]),
+    "train: resume from an empty file": (lambda tmp: _resume(tmp, b""), ["run.pt must be a checkpoint written by train()", "got a file torch cannot read"]),
+    "train: resume from a text file": (lambda tmp: _resume(tmp, b"step: 3"), ["run.pt must be a checkpoint written by train()", "got a file torch cannot read"]),
+    "train: resume to an end already passed": (lambda tmp: (fit(steps=3, checkpoint=tmp / "r.pt"), fit(steps=2, checkpoint=tmp / "r.pt", resume=True)), ["steps must be at least the checkpoint's step (3) to resume", "got 2"]),
+    "train: resume with more batches per epoch": (lambda tmp: _resume(tmp, loader=LOADER * 2), ["loader must have the checkpoint's 1 batches per epoch to resume", "got 2"]),
+    "train: resume with another batch size": (lambda tmp: _resume(tmp, loader=[(IMAGES[:1], LOADER[0][1][:1])]), ["batch size must be the checkpoint's (2) to resume", "got 1"]),
+}
+
 # ---------------------------------------------------------------- known gaps (strict xfails)
 # Each is (call, fragments, what happens today). The fragments name only the argument and "got":
 # whoever adds the check words the message. None at present: every case found so far is fixed
@@ -458,6 +549,7 @@ KNOWN_GAPS: dict = {}
 CATALOGUE = {
     "boxes": BOXES, "grid": GRID, "loss": LOSS, "article_losses": ARTICLE_LOSSES,
     "metrics": METRICS, "modern": MODERN, "data": DATA, "model": MODEL, "train": TRAIN,
+    "readers and runs": READERS_AND_RUNS,
 }
 CASES = {f"{module}: {name}": case for module, section in CATALOGUE.items() for name, case in section.items()}
 PARAMS = [pytest.param(call, fragments, id=name) for name, (call, fragments) in CASES.items()] + [

@@ -11,7 +11,8 @@ import random
 import pytest
 import torch
 
-from yolo_lesson.boxes import iou
+from yolo_lesson import metrics
+from yolo_lesson.boxes import box_iou, iou
 from yolo_lesson.metrics import (
     MeanAP,
     average_precision,
@@ -201,6 +202,92 @@ def test_batched_nms_matches_reference(seed):
     kept = batched_nms(torch.tensor(boxes).reshape(-1, 4), torch.tensor(scores),
                        torch.tensor(labels, dtype=torch.long), 0.4)
     assert kept.tolist() == py_nms(boxes, scores, 0.4, labels)
+
+
+# ---------------------------------------------------------------- NMS at scale
+# The package resolves NMS in blocks of ranked boxes (metrics.NMS_BLOCK): the tests shrink the
+# block so that small inputs cross many block borders, and compare with the one-at-a-time loop.
+
+
+def test_the_overlap_test_is_box_iou_to_the_last_bit():
+    gen = torch.Generator().manual_seed(3)
+    for dtype in (torch.float16, torch.float32, torch.float64):
+        xy = torch.rand(300, 2, generator=gen) * 100
+        boxes = torch.cat((xy, xy + torch.rand(300, 2, generator=gen) * 30), 1).to(dtype)
+        boxes[:5, 2:] = boxes[:5, :2]  # points: an empty union
+        iou = box_iou(boxes, boxes)
+        for threshold in (0.0, 0.3, 0.5, 0.7):
+            assert torch.equal(metrics._overlaps(boxes, boxes, threshold), iou > threshold)
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("block", [1, 3, 7])
+def test_nms_in_small_blocks_matches_reference(seed, block, monkeypatch):
+    monkeypatch.setattr(metrics, "NMS_BLOCK", block)
+    rng = random.Random(500 + seed)
+    n = rng.randint(0, 60)
+    boxes = random_boxes(n, rng)
+    scores = [round(rng.random(), 1) if seed % 2 else rng.random() for _ in range(n)]
+    labels = [rng.randrange(3) for _ in range(n)]
+    threshold = rng.choice([0.0, 0.3, 0.5, 0.7])
+    b, s = torch.tensor(boxes, dtype=torch.float64).reshape(-1, 4), torch.tensor(scores, dtype=torch.float64)
+    assert nms(b, s, threshold).tolist() == py_nms(boxes, scores, threshold)
+    assert batched_nms(b, s, torch.tensor(labels, dtype=torch.long), threshold).tolist() == py_nms(
+        boxes, scores, threshold, labels
+    )
+
+
+def test_nms_on_a_chain_where_each_box_suppresses_the_next(monkeypatch):
+    # Boxes sliding by 0.1 of their width: IoU 0.9 / 1.1 = 0.82 between neighbours, so the
+    # greedy answer alternates (keep, drop, keep, ...), the deepest case for the block's settling.
+    monkeypatch.setattr(metrics, "NMS_BLOCK", 16)
+    boxes = [[0.1 * i, 0.0, 0.1 * i + 1, 1.0] for i in range(40)]
+    scores = [1 - i / 100 for i in range(40)]
+    kept = nms(torch.tensor(boxes), torch.tensor(scores), 0.7).tolist()
+    assert kept == py_nms(boxes, scores, 0.7)
+    assert kept[:3] == [0, 2, 4]  # 0 and 2 overlap by 0.8 / 1.2 = 0.67 <= 0.7: both kept
+
+
+def _full_matrix_nms(boxes, scores, threshold):
+    """The package's NMS before it went to blocks: the K × K IoU matrix walked in Python."""
+    order = torch.sort(scores, descending=True, stable=True).indices
+    overlap = box_iou(boxes[order], boxes[order])
+    suppressed = torch.zeros(len(order), dtype=torch.bool)
+    kept = []
+    for i in range(len(order)):
+        if not suppressed[i]:
+            kept.append(i)
+            suppressed |= overlap[i] > threshold
+    return order[kept]
+
+
+def test_nms_at_scale_keeps_what_the_full_matrix_keeps_in_memory_linear_in_k(monkeypatch):
+    # 3,000 boxes around 40 objects (jittered copies, as a detector's raw output), pixels.
+    gen = torch.Generator().manual_seed(0)
+    centres = torch.rand(40, 2, generator=gen) * 600
+    pick = torch.randint(0, 40, (3000,), generator=gen)
+    xy = centres[pick] + torch.randn(3000, 2, generator=gen) * 8
+    wh = torch.rand(3000, 2, generator=gen) * 60 + 20
+    boxes, scores = torch.cat((xy - wh / 2, xy + wh / 2), 1), torch.rand(3000, generator=gen)
+    labels = torch.randint(0, 3, (3000,), generator=gen)
+    largest = []
+
+    overlaps = metrics._overlaps
+
+    def recording_overlaps(a, b, threshold):  # every pairwise matrix NMS builds goes through it
+        largest.append(a.shape[0] * b.shape[0])
+        return overlaps(a, b, threshold)
+
+    monkeypatch.setattr(metrics, "_overlaps", recording_overlaps)
+    for threshold in (0.3, 0.5, 0.7):
+        assert torch.equal(nms(boxes, scores, threshold), _full_matrix_nms(boxes, scores, threshold))
+    # class-aware: each class alone through the reference, merged by rank
+    kept = batched_nms(boxes, scores, labels, 0.5)
+    per_class = torch.cat([torch.nonzero(labels == c)[:, 0][_full_matrix_nms(boxes[labels == c], scores[labels == c], 0.5)] for c in range(3)])
+    assert sorted(kept.tolist()) == sorted(per_class.tolist())
+    assert torch.equal(scores[kept], scores[kept].sort(descending=True, stable=True).values)
+    # never a K × K matrix: at most NMS_BLOCK rows against all K boxes
+    assert max(largest) <= metrics.NMS_BLOCK * 3000 < 3000 * 3000
 
 
 def test_nms_does_not_modify_inputs_and_handles_float16():

@@ -36,8 +36,10 @@ from ._checks import (
     require_int,
     require_nonnegative_number,
     require_positive_int,
+    require_same_device,
     require_tensor,
     shape_str,
+    upcast,
 )
 from .boxes import box_iou
 from .grid import decode_predictions
@@ -116,28 +118,82 @@ def _descending(scores: Tensor) -> Tensor:
 # ---------------------------------------------------------------- NMS
 
 
-def _greedy_suppression(overlap: Tensor, iou_threshold: float) -> list[int]:
-    """The NMS loop on boxes already sorted by decreasing score.
+NMS_BLOCK = 256  # boxes resolved together: memory grows as NMS_BLOCK × K, never K × K
 
-    ``overlap[i, j]`` is the IoU of sorted boxes ``i`` and ``j`` (0 for pairs that may not
-    suppress each other). Walking down the ranking, a box still alive is kept and suppresses
-    every box whose overlap with it is ``> iou_threshold``. Returns the kept positions.
+
+def _overlaps(a: Tensor, b: Tensor, iou_threshold: float) -> Tensor:
+    """``BoolTensor[N, M]``: IoU of ``a[i]`` and ``b[j]`` above the threshold. The very
+    arithmetic of :func:`yolo_lesson.boxes.box_iou` (so the same decisions, to the last bit),
+    without its checks, with each box's area computed once instead of once per pair, and
+    in place where an ``[N, M]`` result is reused."""
+    a, b = upcast(a), upcast(b)
+    ax1, ay1, ax2, ay2 = (v[:, None] for v in a.unbind(-1))  # each [N, 1]
+    bx1, by1, bx2, by2 = (v[None, :] for v in b.unbind(-1))  # each [1, M]
+    inter = torch.minimum(ax2, bx2).sub_(torch.maximum(ax1, bx1)).clamp_(min=0)  # width, [N, M]
+    inter.mul_(torch.minimum(ay2, by2).sub_(torch.maximum(ay1, by1)).clamp_(min=0))  # × height
+    area_a = (ax2 - ax1).clamp(min=0) * (ay2 - ay1).clamp(min=0)  # [N, 1]
+    area_b = (bx2 - bx1).clamp(min=0) * (by2 - by1).clamp(min=0)  # [1, M]
+    union = (area_a + area_b).sub_(inter)  # [N, M]
+    union.masked_fill_(union <= torch.finfo(union.dtype).tiny, 1)  # box_iou's guard: 0 / 1
+    return inter.div_(union) > iou_threshold
+
+
+def _greedy_suppression(boxes: Tensor, labels: Tensor | None, iou_threshold: float) -> Tensor:
+    """The NMS loop on boxes already sorted by decreasing score: walking down the ranking, a box
+    is kept unless a kept (so higher-ranked) box of the same label overlaps it by more than
+    ``iou_threshold``. Returns ``BoolTensor[K]``, True for a kept position.
+
+    Done in blocks of ``NMS_BLOCK`` ranked boxes, which gives the same answer as the one-box-at-
+    a-time loop of lesson 07 with tensor operations. The boxes of a block still alive are settled
+    among themselves by repeating "a box survives when no surviving box ranked above it in the
+    block suppresses it" until nothing changes: each repetition fixes at least one more box in
+    ranking order, and the answer it stops at is the loop's, since that rule decides box ``i``
+    from boxes ``< i`` alone. The block's survivors are kept, and at once remove every box
+    they suppress further down the ranking, so later blocks only see boxes still alive (as the
+    loop, which never looks at a suppressed box again).
     """
-    suppressed = torch.zeros(overlap.shape[0], dtype=torch.bool, device=overlap.device)
-    kept = []
-    for i in range(overlap.shape[0]):
-        if suppressed[i]:
+    K = boxes.shape[0]
+    keep = torch.zeros(K, dtype=torch.bool, device=boxes.device)
+    alive = torch.ones(K, dtype=torch.bool, device=boxes.device)
+    size = min(NMS_BLOCK, K)
+    above = torch.ones(size, size, dtype=torch.bool, device=boxes.device).triu_(1)  # j ranked above i
+    for start in range(0, K, NMS_BLOCK):
+        end = start + NMS_BLOCK
+        candidates = start + alive[start:end].nonzero()[:, 0]  # [c]: positions still alive
+        c = candidates.numel()
+        if c == 0:
             continue
-        kept.append(i)
-        suppressed |= overlap[i] > iou_threshold
-    return kept
+        contenders = boxes[candidates]  # [c, 4]
+        # suppresses[j, i]: contender j, ranked above contender i, would suppress it
+        suppresses = _overlaps(contenders, contenders, iou_threshold) & above[:c, :c]  # [c, c]
+        if labels is not None:
+            contender_labels = labels[candidates]
+            suppresses &= contender_labels[:, None] == contender_labels[None, :]
+        survivors = torch.ones(c, dtype=torch.bool, device=boxes.device)
+        if bool(suppresses.any()):
+            while True:
+                settled = ~(suppresses & survivors[:, None]).any(0)
+                if torch.equal(settled, survivors):
+                    break
+                survivors = settled
+        kept = candidates[survivors]  # [k]
+        keep[kept] = True
+        later = end + alive[end:].nonzero()[:, 0]  # [r]: boxes further down, still alive
+        if later.numel():
+            hits = _overlaps(boxes[kept], boxes[later], iou_threshold)  # [k, r]
+            if labels is not None:
+                hits &= labels[kept][:, None] == labels[later][None, :]
+            alive[later[hits.any(0)]] = False
+    return keep
 
 
 def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
     """Greedy non-maximum suppression, class-agnostic.
 
     Boxes are visited from the highest score down; a box is kept unless its IoU with an
-    already kept (so higher-ranked) box is ``> iou_threshold``.
+    already kept (so higher-ranked) box is ``> iou_threshold``. Lesson 07 writes this loop one
+    box at a time; the package runs it on blocks of boxes (same kept indices, and memory that
+    grows linearly with ``K``: 8,400 boxes, one YOLOv8 head at 640 pixels, need a few MB).
 
     Args:
         boxes: ``Tensor[K, 4]`` in ``xyxy``.
@@ -152,12 +208,12 @@ def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
     Example: two boxes with IoU 0.6 and scores 0.9, 0.8 keep only index 0 at a threshold of
     0.5, and both (``[0, 1]``) at a threshold of 0.7.
     """
+    require_same_device(("boxes", boxes), ("scores", scores))
     boxes = _check_boxes("boxes", boxes)
     scores = _check_scores("scores", scores, boxes.shape[0])
     iou_threshold = require_nonnegative_number("iou_threshold", iou_threshold)
     order = _descending(scores)
-    overlap = box_iou(boxes[order], boxes[order])  # [K, K], in ranking order
-    return order[_greedy_suppression(overlap, iou_threshold)]
+    return order[_greedy_suppression(boxes[order], None, iou_threshold)]
 
 
 def batched_nms(boxes: Tensor, scores: Tensor, labels: Tensor, iou_threshold: float) -> Tensor:
@@ -174,15 +230,14 @@ def batched_nms(boxes: Tensor, scores: Tensor, labels: Tensor, iou_threshold: fl
         ``LongTensor[k]``: kept indices into ``boxes``, highest score first over all classes
         (equal scores: lower index first).
     """
+    require_same_device(("boxes", boxes), ("scores", scores), ("labels", labels))
     boxes = _check_boxes("boxes", boxes)
     K = boxes.shape[0]
     scores = _check_scores("scores", scores, K)
     labels = _check_labels("labels", labels, K)
     iou_threshold = require_nonnegative_number("iou_threshold", iou_threshold)
     order = _descending(scores)
-    same_class = labels[order][:, None] == labels[order][None, :]  # [K, K]
-    overlap = box_iou(boxes[order], boxes[order]) * same_class  # cross-class pairs -> 0
-    return order[_greedy_suppression(overlap, iou_threshold)]
+    return order[_greedy_suppression(boxes[order], labels[order], iou_threshold)]
 
 
 # ---------------------------------------------------------------- matching and AP
@@ -195,7 +250,8 @@ def match_detections(
 
     Detections are visited from the highest score down (equal scores: lower index first). Each
     takes the still-unmatched ground-truth box it overlaps most; it is a true positive when that
-    IoU is ``>= iou_threshold`` (the ground truth is then used up), a false positive otherwise.
+    IoU is ``>= iou_threshold`` and ``> 0`` (the ground truth is then used up), a false positive
+    otherwise: at ``iou_threshold=0`` a detection must still touch its object.
     So a second detection of an already found object is a false positive (a duplicate).
 
     This is COCO's rule. PASCAL VOC's differs in one detail: there a detection looks only at
@@ -211,6 +267,7 @@ def match_detections(
     Returns:
         ``BoolTensor[D]``, in the order of ``boxes``: True for a true positive.
     """
+    require_same_device(("boxes", boxes), ("scores", scores), ("gt_boxes", gt_boxes))
     boxes = _check_boxes("boxes", boxes, "D")
     scores = _check_scores("scores", scores, boxes.shape[0])
     gt_boxes = _check_boxes("gt_boxes", gt_boxes, "G")
@@ -229,7 +286,8 @@ def _match(boxes: Tensor, scores: Tensor, gt_boxes: Tensor, iou_threshold: float
     for rank, index in enumerate(order.tolist()):
         available = overlap[rank].masked_fill(taken, -1.0)  # a used ground truth can't match
         best = int(available.argmax())  # the first of equal IoUs
-        if available[best] >= iou_threshold:
+        # IoU 0 is never a match, even at iou_threshold=0: that box does not touch the object
+        if available[best] >= iou_threshold and available[best] > 0:
             is_tp[index] = True
             taken[best] = True
     return is_tp
@@ -418,6 +476,7 @@ def _check_image_dicts(name: str, items: object, keys: tuple[str, ...]) -> list[
             raise ValueError(
                 f"{where} must have keys {keys}, got {tuple(item)} (missing {tuple(missing)})"
             )
+        require_same_device(*((f"{where}[{key!r}]", item[key]) for key in keys))
         boxes = _check_boxes(f"{where}['boxes']", item["boxes"], "D" if "scores" in keys else "G")
         if "scores" not in keys:  # ground truth (a detection may be inverted: it just misses)
             _check_not_inverted(f"{where}['boxes']", boxes)
@@ -463,7 +522,7 @@ def mean_average_precision(
         targets: one dict per image, in the same order: ``boxes`` ``Tensor[G, 4]`` in
             ``xyxy``, ``labels`` ``LongTensor[G]``. An inverted target box (``x2 < x1`` or
             ``y2 < y1``) is refused; an inverted detection is scored (it matches nothing).
-        iou_threshold: a number ``>= 0``; a detection needs IoU ``>=`` it to match.
+        iou_threshold: a number ``>= 0``; a detection needs IoU ``>=`` it (and ``> 0``) to match.
         interpolation: ``"coco101"`` or ``"voc_all"`` (see :func:`average_precision`).
 
     Returns:
@@ -471,6 +530,10 @@ def mean_average_precision(
     """
     iou_threshold = require_nonnegative_number("iou_threshold", iou_threshold)
     interpolation = require_choice("interpolation", interpolation, INTERPOLATIONS)
+    if isinstance(preds, Sequence) and isinstance(targets, Sequence):
+        for i, (pred, target) in enumerate(zip(preds, targets)):
+            if isinstance(pred, Mapping) and isinstance(target, Mapping):
+                require_same_device((f"preds[{i}]['boxes']", pred.get("boxes")), (f"targets[{i}]['boxes']", target.get("boxes")))
     preds = _check_image_dicts("preds", preds, ("boxes", "scores", "labels"))
     targets = _check_image_dicts("targets", targets, ("boxes", "labels"))
     if len(preds) != len(targets):

@@ -68,6 +68,7 @@ class TinyYolo(nn.Module):
         self.C = require_positive_int("C", C)
         self.image_size = require_positive_int("image_size", image_size)
         width = require_positive_int("width", width)
+        S, image_size = self.S, self.image_size  # Python ints, whatever integer type was passed
         ratio = image_size // S
         if image_size % S or ratio < 2 or ratio & (ratio - 1):
             raise ValueError(

@@ -178,6 +178,14 @@ def cell_grid(S: int, dtype: torch.dtype = torch.float32) -> Tensor:
         raise ValueError(
             f"dtype must be a real torch.dtype (e.g. torch.float32 or torch.long), got {dtype!r}"
         )
+    # The largest index, S - 1, must be exact in dtype (an integer dtype must hold it; a float
+    # holds every integer up to 2 / eps: 2048 in float16, 256 in bfloat16, 2^24 in float32).
+    largest = 2 / torch.finfo(dtype).eps if dtype.is_floating_point else torch.iinfo(dtype).max
+    if S - 1 > largest:
+        raise ValueError(
+            f"S must be at most {int(largest) + 1} for dtype {dtype} (cell indices up to S - 1 "
+            f"must be exact in it), got {S}"
+        )
     index = torch.arange(S, dtype=dtype)
     rows, cols = torch.meshgrid(index, index, indexing="ij")  # each [S, S]
     return torch.stack((cols, rows), dim=-1)
@@ -624,6 +632,12 @@ def distribution_focal_loss(logits: Tensor, target: Tensor, reduction: str = "su
             f"got {shape_str(target.shape)}"
         )
     R = logits.shape[-1]
+    # -inf is a bin of probability 0 (a masked bin); NaN and +inf have no probability at all.
+    if bool((torch.isnan(logits) | torch.isposinf(logits)).any()):
+        bad = int((torch.isnan(logits) | torch.isposinf(logits)).sum())
+        raise ValueError(f"logits must be finite or -inf (a bin of probability 0), got {bad} NaN or +inf value(s)")
+    if logits.numel() and bool(torch.isneginf(logits).all(-1).any()):
+        raise ValueError("logits must have a finite bin in every distribution, got one that is all -inf")
     _require_in_range("target", target, 0.0, R - 1)
     reduction = require_choice("reduction", reduction, REDUCTIONS)
     target = target.to(logits.dtype)
@@ -632,7 +646,10 @@ def distribution_focal_loss(logits: Tensor, target: Tensor, reduction: str = "su
     log_p = torch.log_softmax(logits, dim=-1)  # [..., R]
     log_p_left = log_p.gather(-1, left[..., None]).squeeze(-1)  # [...]
     log_p_right = log_p.gather(-1, left[..., None] + 1).squeeze(-1)  # [...]
-    loss = -(weight_left * log_p_left + (1 - weight_left) * log_p_right)
+    # A bin of weight 0 adds nothing, even when its log-probability is -inf (0 · -inf is NaN).
+    left_part = torch.where(weight_left == 0, 0.0, weight_left * log_p_left)
+    right_part = torch.where(weight_left == 1, 0.0, (1 - weight_left) * log_p_right)
+    loss = -(left_part + right_part)
     return _reduce(loss, reduction)
 
 

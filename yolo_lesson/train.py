@@ -4,12 +4,19 @@ a clear stop on NaN/Inf, and checkpoints that resume to exactly the same result.
 Reproducibility: the data order of epoch ``e`` and the random state of step ``t`` are derived
 from ``seed`` and ``e`` (or ``t``) alone, never from what ran before; so a run resumed from a
 checkpoint at step ``t`` takes the very same steps as an uninterrupted run.
+
+Nothing is lost: a step is taken only when every loss term and every gradient is finite (so no
+NaN ever reaches the weights or a checkpoint); checkpoints are written to a temporary file then
+renamed over the old one; a run stopped by an error or by the stop button saves its last
+finished step before it ends, and leaves the model in eval mode.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import tempfile
+import warnings
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -19,7 +26,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ._checks import require_positive_int
+from ._checks import as_int, as_number, describe, require_positive_int, shape_str
 from .loss import LossTerms
 
 __all__ = ["TERMS", "History", "train"]
@@ -40,7 +47,11 @@ class History:
     def __len__(self) -> int:
         return len(self.total)
 
-    def append(self, terms: LossTerms) -> None:
+    def append(self, terms: LossTerms | Tensor) -> None:
+        """Adds one step: every term of a ``LossTerms``, or only ``total`` for a scalar loss."""
+        if isinstance(terms, Tensor):
+            self.total.append(float(terms.detach()))
+            return
         for name in TERMS:
             getattr(self, name).append(float(getattr(terms, name).detach()))
 
@@ -49,27 +60,71 @@ class History:
 
 
 def _step_seed(seed: int, kind: int, index: int) -> int:
-    # Distinct seeds for "epoch e" and "step t" of a run, all from the run's seed.
-    return (seed * 1_000_003 + index) * 2 + kind
+    # Distinct seeds for "epoch e" and "step t" of a run, all from the run's seed; torch seeds
+    # are 64-bit, so a huge seed is folded in (every usual seed gives the same number as before).
+    return ((seed * 1_000_003 + index) * 2 + kind) % 2**63
 
 
-def _save(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, step: int, seed: int, history: History) -> None:
-    state = {
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "step": step,
-        "seed": seed,
-        "history": history.as_dict(),
-    }
+def _save(path: Path, state: dict) -> None:
+    """Writes ``state`` atomically: to a temporary file beside ``path``, flushed to disk, then
+    renamed over ``path``. A run killed while saving leaves the previous checkpoint intact."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    torch.save(state, partial)
-    os.replace(partial, path)  # a run killed while saving leaves the previous checkpoint intact
+    handle, partial = tempfile.mkstemp(prefix=path.name + ".", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(state, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
-def _check_finite(terms: LossTerms, step: int) -> None:
-    for name in TERMS[1:] + TERMS[:1]:  # name the offending term before the total
-        value = float(getattr(terms, name).detach())
+CHECKPOINT_KEYS = ("model", "optimizer", "step", "seed", "history")
+
+
+def _load(path: Path) -> dict:
+    """A checkpoint written by :func:`train`, or a ValueError naming the file."""
+    try:
+        state = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as error:  # empty, truncated, corrupt, or not a torch file at all
+        raise ValueError(
+            f"checkpoint {path} must be a checkpoint written by train(), got a file torch cannot "
+            f"read ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
+            "delete it or pass another checkpoint path"
+        ) from None
+    missing = [key for key in CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
+    if missing:
+        got = f"a dict without {missing}" if isinstance(state, dict) else type(state).__name__
+        raise ValueError(
+            f"checkpoint {path} must be a checkpoint written by train() (keys {list(CHECKPOINT_KEYS)}), "
+            f"got {got}; a bare state_dict loads with model.load_state_dict(torch.load(path))"
+        )
+    bad = [name for name, value in state["model"].items() if value.is_floating_point() and not bool(torch.isfinite(value).all())]
+    if bad:
+        raise ValueError(f"checkpoint {path} must hold finite weights, got NaN or Inf in {bad[0]}")
+    return state
+
+
+def _restore(path: Path, state: dict, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    """Loads the checkpoint's weights and optimizer state, all or nothing."""
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    try:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as error:
+        model.load_state_dict(before)
+        raise ValueError(
+            f"checkpoint {path} must hold the weights of this model, got weights that do not fit: "
+            f"{str(error).splitlines()[0]}"
+        ) from None
+
+
+def _check_finite(terms: LossTerms | Tensor, step: int) -> None:
+    named = [("total", terms)] if isinstance(terms, Tensor) else [(n, getattr(terms, n)) for n in TERMS[1:] + TERMS[:1]]
+    for name, term in named:  # name the offending term before the total
+        value = float(term.detach())
         if not math.isfinite(value):
             raise FloatingPointError(
                 f"loss became {value} at step {step} (term: {name}); the model was not updated "
@@ -78,10 +133,59 @@ def _check_finite(terms: LossTerms, step: int) -> None:
             )
 
 
+def _check_gradients(model: nn.Module, step: int) -> None:
+    """Every gradient finite, before the optimizer may use it."""
+    for name, parameter in model.named_parameters():
+        if parameter.grad is not None and not bool(torch.isfinite(parameter.grad).all()):
+            bad = int((~torch.isfinite(parameter.grad)).sum())
+            raise FloatingPointError(
+                f"gradient of {name} has {bad} NaN or Inf value(s) at step {step}, although every "
+                "loss term is finite; the model was not updated at this step. The loss has an "
+                "infinite derivative somewhere: a square root or a division at 0 (d√w/dw = "
+                "1 / (2√w) is infinite at w = 0; add a small epsilon or clamp inside the root)"
+            )
+
+
+def _as_loss(result: object, step: int) -> LossTerms | Tensor:
+    """``LossTerms``, or a one-number tensor that depends on the model."""
+    if isinstance(result, LossTerms):
+        return result
+    if isinstance(result, Tensor) and result.numel() == 1 and result.is_floating_point():
+        if not result.requires_grad:
+            raise ValueError(
+                f"loss_fn must return a loss computed from the prediction (requires_grad), got a "
+                f"tensor that does not depend on the model at step {step}"
+            )
+        return result.reshape(())
+    got = f"a tensor of shape {shape_str(result.shape)} and dtype {result.dtype}" if isinstance(result, Tensor) else type(result).__name__
+    raise ValueError(f"loss_fn must return LossTerms or a one-number floating-point tensor, got {got}")
+
+
+def _loader_batch_size(loader: object) -> int | None:
+    """The batch size: a DataLoader's ``batch_size``, or the size of a list's first batch."""
+    size = getattr(loader, "batch_size", None)
+    if as_int(size) is not None:
+        return as_int(size)
+    if isinstance(loader, (list, tuple)) and loader and isinstance(loader[0], (list, tuple)):
+        images = loader[0][0]
+        if isinstance(images, Tensor) and images.dim() > 0:
+            return images.shape[0]
+    return None
+
+
+def _check_device(model: nn.Module, images: object) -> None:
+    parameter = next(model.parameters(), None)
+    if parameter is not None and isinstance(images, Tensor) and images.device != parameter.device:
+        raise ValueError(
+            f"images and model must be on one device, got images on {images.device} and the "
+            f"model's parameters on {parameter.device} (move one with .to(device))"
+        )
+
+
 def train(
     model: nn.Module,
     loader: Iterable,
-    loss_fn: Callable[[Tensor, Tensor], LossTerms],
+    loss_fn: Callable[[Tensor, Tensor], LossTerms | Tensor],
     *,
     epochs: int | None = None,
     steps: int | None = None,
@@ -99,7 +203,8 @@ def train(
         loader: a re-iterable of batches with a ``len()``, whose first two items are
             ``images`` and ``target`` (e.g. a ``DataLoader`` with
             :class:`yolo_lesson.data.YoloCollate`, or a list); not a generator or iterator.
-        loss_fn: ``(pred, target) -> LossTerms``, e.g. :class:`yolo_lesson.loss.YoloV1Loss`.
+        loss_fn: ``(pred, target) -> LossTerms``, e.g. :class:`yolo_lesson.loss.YoloV1Loss`;
+            a loss returning one scalar tensor is accepted too (its history has ``total`` only).
         epochs: passes over ``loader``; give ``epochs`` or ``steps``, not both.
         steps: optimizer steps (the last epoch may stop part-way).
         lr: Adam's learning rate, a finite number ``> 0``.
@@ -107,24 +212,40 @@ def train(
             iterator is made) and the random state of each step.
         progress: show a ``tqdm`` progress bar with the running loss.
         checkpoint: a file to save ``model``, optimizer, step and history to, every
-            ``checkpoint_every`` steps and at the end.
+            ``checkpoint_every`` steps, at the end, and when the run stops early (an error,
+            a NaN, the stop button) after at least one step since the last save.
         checkpoint_every: steps between two saves.
         resume: continue from ``checkpoint`` if that file exists (``model`` is overwritten by
-            the saved weights); the result equals that of an uninterrupted run.
+            the saved weights). With the same arguments the result equals that of an
+            uninterrupted run. Changed arguments:
+
+            * ``lr``: the new rate is applied from the checkpoint's step on (the usual cure
+              after a divergence);
+            * ``steps`` or ``epochs``: the run continues to the new end; an end before the
+              checkpoint's step is refused, an end equal to it returns the saved history;
+            * ``seed``, the number of batches per epoch or the batch size: refused, since the
+              data order of the remaining steps depends on them (use a new checkpoint file).
 
     Returns:
         :class:`History`, one entry per step since step 0 (a resumed run includes the steps
         of the checkpoint).
 
     Raises:
-        FloatingPointError: a loss term is NaN or Inf; the message names the step and term.
+        FloatingPointError: a loss term or a gradient is NaN or Inf; the message names the
+            step and the term or parameter, and the model keeps its last good weights.
+        ValueError: a bad argument, or a checkpoint that cannot be read or does not fit the
+            model (naming the file).
     """
     if (epochs is None) == (steps is None):
         raise ValueError(f"give exactly one of epochs and steps, got epochs={epochs!r}, steps={steps!r}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+    rate = as_number(lr)
+    if rate is None or not 0 < rate < math.inf:
+        raise ValueError(f"lr must be a finite number > 0, got {describe(lr)}")
+    lr = rate
+    seed_int = as_int(seed)
+    if seed_int is None:
+        raise ValueError(f"seed must be an int, got {describe(seed)}")
+    seed = seed_int
     if not hasattr(loader, "__len__") or isinstance(loader, Iterator):
         raise ValueError(
             "loader must be a re-iterable of batches with a len(), such as a DataLoader or a "
@@ -145,14 +266,47 @@ def train(
 
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     history, step = History(), 0
+    batch_size = _loader_batch_size(loader)
     if resume and path is not None and path.exists():
-        state = torch.load(path, weights_only=True)
+        state = _load(path)
         if state["seed"] != seed:
             raise ValueError(f"seed must match the checkpoint's ({state['seed']}) to resume, got {seed}")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        saved_batches = state.get("batches_per_epoch", batches_per_epoch)
+        if saved_batches != batches_per_epoch:
+            raise ValueError(
+                f"loader must have the checkpoint's {saved_batches} batches per epoch to resume, "
+                f"got {batches_per_epoch} (another batch size or dataset changes the data order; "
+                "start a new run with another checkpoint file)"
+            )
+        if state["step"] > total_steps:
+            raise ValueError(
+                f"steps must be at least the checkpoint's step ({state['step']}) to resume, got "
+                f"{total_steps} (pass a larger steps or epochs, or a new checkpoint file)"
+            )
+        _restore(path, state, model, optimizer)
+        for group in optimizer.param_groups:
+            group["lr"] = lr  # the new rate applies from here (load_state_dict restored the old)
+        saved_size = state.get("batch_size")
+        if None not in (saved_size, batch_size) and saved_size != batch_size:
+            raise ValueError(
+                f"batch size must be the checkpoint's ({saved_size}) to resume, got {batch_size} "
+                "(the data order depends on it; start a new run with another checkpoint file)"
+            )
         step, history = state["step"], History(**state["history"])
 
+    def snapshot() -> dict:
+        return {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "step": step,
+            "seed": seed,
+            "history": history.as_dict(),
+            "lr": lr,
+            "batches_per_epoch": batches_per_epoch,
+            "batch_size": batch_size,
+        }
+
+    saved_step, updating, buffers = step, False, None
     model.train()
     bar = tqdm(total=total_steps, initial=step, disable=not progress, unit="step")
     try:
@@ -164,18 +318,35 @@ def train(
                     break
                 torch.manual_seed(_step_seed(seed, 1, step))
                 images, target = batch[0], batch[1]
-                terms = loss_fn(model(images), target)
+                _check_device(model, images)
+                # The forward pass updates batch-norm statistics: kept aside so that a step
+                # that does not finish leaves the model as the last finished step left it.
+                buffers = {name: value.clone() for name, value in model.named_buffers()}
+                terms = _as_loss(loss_fn(model(images), target), step)
                 _check_finite(terms, step)
                 optimizer.zero_grad(set_to_none=True)
-                terms.total.backward()
+                (terms if isinstance(terms, Tensor) else terms.total).backward()
+                _check_gradients(model, step)
+                updating = True  # an interruption from here to step += 1 leaves a half-made step
                 optimizer.step()
                 history.append(terms)
                 step += 1
+                updating, buffers = False, None
                 bar.update(1)
                 bar.set_postfix(loss=f"{history.total[-1]:.3f}", refresh=False)
                 if path is not None and (step % checkpoint_every == 0 or step == total_steps):
-                    _save(path, model, optimizer, step, seed, history)
+                    _save(path, snapshot())
+                    saved_step = step
     finally:
         bar.close()
-    model.eval()
+        model.eval()
+        if buffers is not None and not updating:  # stopped inside a step, before its update
+            with torch.no_grad():
+                for name, value in model.named_buffers():
+                    value.copy_(buffers[name])
+        if path is not None and step > saved_step and not updating:  # stopped early: keep the finished steps
+            try:
+                _save(path, snapshot())
+            except Exception as error:  # never hide the reason the run stopped
+                warnings.warn(f"could not save the checkpoint {path} of step {step}: {error}", stacklevel=2)
     return history
