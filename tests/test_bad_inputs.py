@@ -653,7 +653,7 @@ def test_a_quiet_checker_given_something_not_callable_prints_nothing(capsys, che
 # A bad option of the checker itself is the caller's mistake: reported as such (naming the
 # option, the expectation and the value), never as a checker bug ("please report it").
 BAD_OPTIONS = {
-    "average_precision: unknown interpolation": (lambda fn: check.average_precision(fn, interpolation="voc", quiet=True), "interpolation must be one of ('coco101', 'voc_all'), got 'voc'"),
+    "average_precision: unknown interpolation": (lambda fn: check.average_precision(fn, interpolation="voc", quiet=True), "interpolation must be one of ('coco101', 'voc_all', 'voc11'), got 'voc'"),
     "yolo_v1_loss: S zero": (lambda fn: check.yolo_v1_loss(fn, S=0, quiet=True), "S must be a positive int, got 0"),
     "yolo_v1_loss: B negative": (lambda fn: check.yolo_v1_loss(fn, B=-1, quiet=True), "B must be a positive int, got -1"),
     "yolo_v1_loss: C a float": (lambda fn: check.yolo_v1_loss(fn, C=20.0, quiet=True), "C must be a positive int, got 20.0"),

@@ -5,7 +5,6 @@ reports unfinished stubs and crashing functions without raising, and prints dete
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 import sys
 
@@ -17,19 +16,10 @@ from reference_loss import reference_yolo_v1_loss
 from yolo_lesson import check
 
 
-def _learner_options() -> dict:
-    """The options under which the learner losses of these tests are the package's loss: roots
-    of the predicted w, h (``"signed_sqrt"``) and ties to the first predictor. Named explicitly,
-    so that the tests hold whatever the package's defaults are."""
-    from yolo_lesson import loss
-
-    options = {"wh": "signed_sqrt"}
-    if "tie_break" in inspect.signature(loss.yolo_v1_loss).parameters:
-        options["tie_break"] = next(c for c in getattr(loss, "TIE_BREAKS", ("first",)) if c != "rmse")
-    return options
-
-
-LOSS_OPTIONS = _learner_options()
+# The options under which the learner losses of these tests are the package's loss: roots of the
+# predicted w, h (the tutorials' "signed_sqrt") and ties to the first predictor. Named explicitly,
+# so that the tests hold whatever the package's defaults are.
+LOSS_OPTIONS = {"wh": "signed_sqrt", "tie_break": "first"}
 check_loss = functools.partial(check.yolo_v1_loss, **LOSS_OPTIONS)
 
 # ------------------------------------------------------------------ learner-style solutions
@@ -348,7 +338,7 @@ def test_encode_targets_ceil_minus_one_fails_on_a_border(capsys):
 def test_yolo_v1_loss_passes_two_independent_solutions(capsys):
     assert run(check_loss, lambda p, t: learner_loss(p, t), capsys)[0].passed
     # The per-cell loop reference returns named terms: the checker reads .total.
-    assert run(check_loss, lambda p, t: reference_yolo_v1_loss(p, t), capsys)[0].passed
+    assert run(check_loss, lambda p, t: reference_yolo_v1_loss(p, t, **LOSS_OPTIONS), capsys)[0].passed
     # A dict with "total", as lesson 03's inline loss returns, is read too.
     assert run(check_loss, lambda p, t: {"total": learner_loss(p, t)}, capsys)[0].passed
 
