@@ -432,48 +432,107 @@ print({val_set.names[c]: round(ap, 2) for c, ap in result.per_class.items()})
 #   COCO JSON (converted).
 # - `train` never lets a NaN reach the weights, saves the last finished step when stopped, and a
 #   resume applies a new learning rate.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# **Exercise 1 — a Latin-1 label file.** A colleague's label file was saved as Latin-1 with a
-# comment in French at its end (`# étiquettes vérifiées`). Write it in place of
-# `shape_0000.txt` of a copy of the `notepad` dataset, read the folder and catch the error; then
-# remove the comment, save the file as UTF-8 and read it again.
+# Each exercise has a cell for your answer, followed by a checker cell that runs it on hidden cases
+# and, when one fails, shows that case, the expected and the received value, and a hint. In the
+# lesson the answer cells hold a solution and start folded: click the cell's left edge to open one.
 
-# %% tags=["solution"]
+# %%
+from yolo_lesson import check
+
+# %% [markdown]
+# **Exercise 1 — the bytes of a label file.** Write `parse_label_bytes(data)`, which turns the
+# bytes of one label file into `(boxes, labels)` the way the package's reader does: UTF-8 with or
+# without Notepad's BOM, `\n` or `\r\n` line ends, any whitespace between the fields, blank lines
+# skipped; `boxes` a float32 tensor `[N, 4]` and `labels` an int64 tensor `[N]`, also for a file
+# without objects. A file in any other encoding raises a `ValueError` that says label files must
+# be UTF-8. Then try it on a colleague's file saved as Latin-1 with a comment in French at its end
+# (`# étiquettes vérifiées`), and on the same file saved again as UTF-8 without the comment.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+def parse_label_bytes(data):
+    ### BEGIN SOLUTION
+    try:
+        text = data.decode("utf-8-sig")  # drops a leading BOM if there is one
+    except UnicodeDecodeError as error:
+        raise ValueError(f"label files must be UTF-8, got byte 0x{data[error.start]:02x} "
+                         f"at position {error.start}") from None
+    boxes, labels = [], []
+    for line in text.splitlines():  # "\n" and "\r\n" alike
+        fields = line.split()  # any whitespace
+        if not fields:
+            continue
+        labels.append(int(fields[0]))
+        boxes.append([float(value) for value in fields[1:5]])
+    return torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4), torch.tensor(labels, dtype=torch.long)
+    ### END SOLUTION
+
+
 ### BEGIN SOLUTION
 latin = WORK / "latin"
 write_split(latin, "train", shapes, 0, 2)
-bad = latin / "labels" / "train" / "shape_0000.txt"
-bad.write_bytes((bad.read_text() + "# étiquettes vérifiées\n").encode("latin-1"))
+colleague = latin / "labels" / "train" / "shape_0000.txt"
+colleague.write_bytes((colleague.read_text() + "# étiquettes vérifiées\n").encode("latin-1"))
+try:
+    parse_label_bytes(colleague.read_bytes())
+except ValueError as error:
+    print("mine:      ", error)
 try:
     read_yolo_folder(latin / "images" / "train")
 except ValueError as error:
-    message = str(error)
-assert "label files must be UTF-8" in message and "shape_0000.txt" in message
-lines = [line for line in bad.read_bytes().decode("latin-1").splitlines() if not line.startswith("#")]
-bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
-assert torch.equal(read_yolo_folder(latin / "images" / "train")[0][2], shapes[0][2])
-print(message.split(";")[0].replace(str(WORK) + "/", ""))
+    print("the reader:", str(error).split(";")[0].replace(str(WORK) + "/", ""))
+lines = [line for line in colleague.read_bytes().decode("latin-1").splitlines() if not line.startswith("#")]
+colleague.write_text("\n".join(lines) + "\n", encoding="utf-8")
+boxes, labels = parse_label_bytes(colleague.read_bytes())
+torch.testing.assert_close(boxes, read_yolo_folder(latin / "images" / "train")[0][1])
+assert torch.equal(labels, shapes[0][2])
+print("saved again as UTF-8:", labels.tolist())
 ### END SOLUTION
 
-# %% [markdown]
-# **Exercise 2 — resume with another batch size.** Try to resume the run of section 5 to 160
-# steps with a loader of batches of 16. What does `train` answer, and why does the data order
-# depend on the batch size? Then resume it to 160 steps with the original loader.
+# %% tags=["check"]
+check.parse_label_bytes(parse_label_bytes)
 
-# %% tags=["solution"]
+# %% [markdown]
+# **Exercise 2 — why a resume keeps the batch size.** `train` orders the data of epoch `e` from
+# the seed and `e` alone, and step `t` reads batch `t mod b` of epoch `t // b`, where `b` is the
+# number of batches per epoch (`len(loader)`). Write `batch_of_step(step, num_images, batch_size,
+# drop_last=True)` returning `(epoch, start, stop)`: the epoch of that step and the positions
+# `start .. stop - 1` of the epoch's shuffled order that it reads (with `drop_last=False` the last
+# batch of an epoch is shorter), or raising a `ValueError` when the loader has no batch at all.
+# Use it to say which positions step 45 of section 5 reads with batches of 32 and with batches of
+# 16; then try to resume that run to 160 steps with batches of 16, and resume it to 160 steps with
+# the original loader.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+def batch_of_step(step, num_images, batch_size, drop_last=True):
+    ### BEGIN SOLUTION
+    per_epoch = num_images // batch_size if drop_last else -(-num_images // batch_size)
+    if per_epoch == 0:
+        raise ValueError(f"{num_images} images make no batch of {batch_size} with drop_last=True")
+    epoch, batch = divmod(step, per_epoch)
+    start = batch * batch_size
+    return epoch, start, min(start + batch_size, num_images)
+    ### END SOLUTION
+
+
 ### BEGIN SOLUTION
+for size in (32, 16):
+    epoch, start, stop = batch_of_step(45, len(train_set), size)
+    print(f"batches of {size}: step 45 reads positions {start}..{stop - 1} of epoch {epoch}'s order")
 small_batches = DataLoader(train_set, batch_size=16, shuffle=True, drop_last=True, collate_fn=YoloCollate(S, C))
 try:
     train(model, small_batches, paper_loss, steps=160, lr=1e-3, progress=False, checkpoint=CHECKPOINT, resume=True)
 except ValueError as error:
     print(error)
-# Step t of a run reads batch t mod (batches per epoch) of epoch t // (batches per epoch):
-# with other batches, the steps still to come would see other images than the first run's.
 longer = train(model, loader, paper_loss, steps=160, lr=1e-3, progress=False, checkpoint=CHECKPOINT, resume=True)
 assert len(longer) == 160 and longer.total[:150] == history.total
 ### END SOLUTION
+
+# %% tags=["check"]
+check.batch_of_step(batch_of_step)
 
 # %% [markdown]
 # The lesson's files live in a temporary folder; this removes them.

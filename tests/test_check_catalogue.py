@@ -280,3 +280,96 @@ def test_an_endless_loop_is_stopped_and_reported(capsys):
 
     assert check.iou(stubborn, time_limit=0.2).status == "timeout"
     capsys.readouterr()
+
+
+# ------------------------------------------------------------------ 09: your own data
+
+
+def parse_labels(data, *, encoding="utf-8-sig", errors="strict", lines=str.splitlines,
+                 fields=str.split, skip_comments=False, label_dtype=torch.long, box_dtype=torch.float32,
+                 reshape=True, skip=lambda line, parts: not parts):
+    """A learner's label reader, written here without the package, with switches for mistakes."""
+    text = data.decode(encoding, errors)
+    if encoding == "latin-1":
+        text = text.removeprefix("\ufeff").removeprefix("ï»¿")  # a BOM dropped by hand
+    boxes, labels = [], []
+    for line in lines(text):
+        parts = fields(line)
+        if skip_comments and parts and parts[0].startswith("#"):
+            continue
+        if skip(line, parts):
+            continue
+        labels.append(int(parts[0]))
+        boxes.append([float(v) for v in parts[1:]])
+    boxes = torch.tensor(boxes, dtype=box_dtype)
+    return (boxes.reshape(-1, 4) if reshape else boxes), torch.tensor(labels, dtype=label_dtype)
+
+
+def batch_of_step_variant(step, n, b, drop_last=True, *, per_epoch=None, stop_past_end=False, guard=False,
+                          epoch_by_images=False, batch_index=False):
+    """A learner's batch_of_step (train's rule by hand), with switches for mistakes."""
+    per = per_epoch(n, b) if per_epoch else (n // b if drop_last else math.ceil(n / b))
+    if guard:
+        per = max(per, 1)
+    if per == 0:
+        raise ValueError("no batch")
+    epoch, k = divmod(step, per)
+    if epoch_by_images:
+        epoch = step // b
+    if batch_index:
+        return epoch, k, k + 1
+    start = k * b
+    return epoch, start, start + b if stop_past_end else min(start + b, n)
+
+
+DATA_CATALOGUE = [
+    ("labels: float labels", check.parse_label_bytes, lambda d: parse_labels(d, label_dtype=torch.float32), 1, ["class indices are integers"]),
+    ("labels: float64 boxes", check.parse_label_bytes, lambda d: parse_labels(d, box_dtype=torch.float64), 1, ["expected float32"]),
+    ("labels: split(' ')", check.parse_label_bytes, lambda d: parse_labels(d, fields=lambda s: s.split(" ") if s else []), 3, ["on a file that the reader reads", "not line.split(' ')"]),
+    ("labels: no objects, shape [0]", check.parse_label_bytes, lambda d: parse_labels(d, reshape=False), 5, ["shape [0] instead of [0, 4]", "torch.zeros(0, 4)"]),
+    ("labels: utf-8 keeps the BOM", check.parse_label_bytes, lambda d: parse_labels(d, encoding="utf-8"), 6, ["'\\ufeff0'", "'utf-8-sig'"]),
+    ("labels: Latin-1 read", check.parse_label_bytes, lambda d: parse_labels(d, encoding="latin-1", skip_comments=True), 7, ["read a file that is not UTF-8", "not Latin-1"]),
+    ("labels: errors ignored", check.parse_label_bytes, lambda d: parse_labels(d, errors="ignore", skip_comments=True), 7, ["must raise a ValueError"]),
+    ("labels: refusal silent on UTF-8", check.parse_label_bytes, lambda d: parse_labels(d, encoding="latin-1"), 7, ["does not say that the file must be UTF-8"]),
+    ("batch: ceil with drop_last", check.batch_of_step, lambda *a, **k: batch_of_step_variant(*a, **k, per_epoch=lambda n, b: math.ceil(n / b)), 4, ["round down, not up"]),
+    ("batch: drop_last ignored", check.batch_of_step, lambda *a, **k: batch_of_step_variant(*a, **k, per_epoch=lambda n, b: n // b), 5, ["ceil(500 / 32) = 16"]),
+    ("batch: stop past the end", check.batch_of_step, lambda *a, **k: batch_of_step_variant(*a, **k, stop_past_end=True), 6, ["min(start + batch_size, num_images)"]),
+    ("batch: guarded division", check.batch_of_step, lambda *a, **k: batch_of_step_variant(*a, **k, guard=True), 8, ["expected a ValueError", "max(..., 1)"]),
+    ("batch: epoch = step // batch_size", check.batch_of_step, lambda *a, **k: batch_of_step_variant(*a, **k, epoch_by_images=True), 2, ["divmod(step, batches per epoch)"]),
+    ("batch: batch index, not positions", check.batch_of_step, lambda *a, **k: batch_of_step_variant(*a, **k, batch_index=True), 1, ["return (0, 0, 32)"]),
+]
+
+
+@pytest.mark.parametrize("name, checker, wrong, case, words", DATA_CATALOGUE, ids=[c[0] for c in DATA_CATALOGUE])
+def test_each_wrong_data_answer_is_caught_with_its_hint(capsys, name, checker, wrong, case, words):
+    test_each_wrong_answer_is_caught_with_its_hint(capsys, name, checker, wrong, case, words)
+
+
+@pytest.mark.parametrize("checker, good", [(check.parse_label_bytes, parse_labels),
+                                           (check.batch_of_step, batch_of_step_variant)])
+def test_the_data_reference_solutions_pass(capsys, checker, good):
+    result = checker(good)
+    assert result.passed and result.cases >= 8, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, case, words", [
+    # text.split("\n") leaves an empty last line: its fields[0] is an IndexError.
+    (lambda d: parse_labels(d, lines=lambda s: s.split("\n"), skip=lambda line, parts: False), 2, ["IndexError", "splitlines() does not"]),
+    # Skipping only "" lines: a Windows blank line is "\r".
+    (lambda d: parse_labels(d, lines=lambda s: s.split("\n"), skip=lambda line, parts: line == ""), 4, ["IndexError", "not for an empty string"]),
+])
+def test_a_label_reader_that_raises_is_reported_on_its_case(capsys, wrong, case, words):
+    result = check.parse_label_bytes(wrong)
+    printed = " ".join(capsys.readouterr().out.split())
+    assert result.status == "raised" and result.failed_case == case, printed
+    for word in words:
+        assert word in printed, printed
+
+
+def test_the_data_checkers_report_a_stub_as_not_attempted(capsys):
+    def stub(*args, **kwargs):
+        raise NotImplementedError
+
+    assert check.parse_label_bytes(stub).status == "not attempted"
+    assert check.batch_of_step(stub).status == "not attempted"
+    assert capsys.readouterr().out.count("not attempted yet") == 2

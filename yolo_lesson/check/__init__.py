@@ -18,6 +18,7 @@ per case; a function running longer is reported as a probable endless loop).
 
 from .boxes import box_convert, ciou_by_hand, giou, iou, pairwise_iou, same_iou_different_giou
 from .core import TIME_LIMIT, Case, CheckResult, compare_tensors, grading, run_cases
+from .data import batch_of_step, parse_label_bytes
 from .detections import average_precision, map_by_score_threshold, nms, overlapping_classes
 from .gradients import balancing_lambda, responsible_switch, width_gradient
 from .grid import collisions, encode_targets, encoded_cell, owning_cell
@@ -46,4 +47,6 @@ __all__ = [
     "nms", "average_precision", "overlapping_classes", "map_by_score_threshold",
     # 08
     "anchor_decode", "decode_wh_v5", "focal_loss", "top_k_positives",
+    # 09
+    "parse_label_bytes", "batch_of_step",
 ]
