@@ -19,10 +19,17 @@ import html
 import io
 from pathlib import Path
 
-import anywidget
-import ipywidgets as w
 import matplotlib.pyplot as plt
-import traitlets
+
+try:
+    import anywidget
+    import ipywidgets as w
+    import traitlets
+except ImportError as error:  # the package alone has no widgets
+    raise ImportError(
+        f"yolo_lesson.widgets needs {error.name}, from the package's `widgets` extra: "
+        'pip install "yolo-lesson[widgets]" (JupyterLab users: "yolo-lesson[course]")'
+    ) from error
 
 from . import playground
 from .viz import PALETTE
