@@ -21,22 +21,37 @@ LESSON = Path(os.environ.get("YOLO_LAB_LESSON", ROOT / "notebooks" / "04_gradien
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    """Lesson 04 run in JupyterLab in Chromium; fails the module if a request left the machine."""
+def chromium():
+    """One Chromium for the module's lessons (Playwright's sync API runs one at a time)."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 
-    outside = []
-    with jupyter_lab(tmp_path_factory.mktemp("lab"), LESSON) as url, sync_playwright() as p:
+    with sync_playwright() as p:
         browser = launch(p)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
-            run_notebook_in_lab(page, url, ".yolo-box-playground [data-term=total]")
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+def _lesson_page(chromium, folder, lesson: Path, ready: str):
+    """The lesson run in JupyterLab; fails if a request left the machine."""
+    outside = []
+    with jupyter_lab(folder, lesson) as url:
+        page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
+        try:
+            run_notebook_in_lab(page, url, ready)
+            yield page
+        finally:
+            page.close()
     assert outside == [], f"the page requested addresses outside this machine: {outside}"
+
+
+@pytest.fixture(scope="module")
+def page(chromium, tmp_path_factory):
+    """Lesson 04 run in JupyterLab in Chromium."""
+    yield from _lesson_page(chromium, tmp_path_factory.mktemp("lab"), LESSON, ".yolo-box-playground [data-term=total]")
 
 
 def _numbers(scope, attribute: str) -> dict[str, float]:
@@ -156,6 +171,27 @@ def _focused_box(page) -> str | None:
     return page.evaluate("() => document.activeElement && document.activeElement.getAttribute('data-name')")
 
 
+def _tab_to_first_box(page) -> None:
+    """Presses Tab from the selected cell until a box has the focus: JupyterLab's cell toolbar
+    (shown on the active cell) comes first, then the widget's boxes."""
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if _focused_box(page):
+            return
+    raise AssertionError("12 presses of Tab from the cell did not reach a box")
+
+
+def _select_cell_of(page, selector: str) -> None:
+    """Selects the notebook cell holding ``selector`` in command mode, where a keyboard user
+    lands with the arrow keys (the cell itself has the focus)."""
+    page.evaluate(
+        """(sel) => { const nb = window.jupyterapp.shell.currentWidget.content;
+            nb.activeCellIndex = nb.widgets.findIndex(c => c.node.querySelector(sel));
+            nb.mode = 'command'; nb.activeCell.node.focus(); }""",
+        selector,
+    )
+
+
 def test_keyboard_alone_moves_resizes_and_cycles_the_boxes(page):
     widget = page.locator(".yolo-box-playground").first
     canvas = widget.locator(".yolo-box-canvas-wrap")
@@ -163,7 +199,8 @@ def test_keyboard_alone_moves_resizes_and_cycles_the_boxes(page):
     boxes = widget.locator("g.box[tabindex='0']")
     assert boxes.count() == 3  # the object and both predictors, each a tab stop
     assert "Arrow keys move it" in boxes.nth(1).get_attribute("aria-label")
-    boxes.first.focus()
+    _select_cell_of(page, ".yolo-box-playground")
+    _tab_to_first_box(page)
     assert _focused_box(page) == "truth"
     page.keyboard.press("Tab")
     assert _focused_box(page) == "pred0"
@@ -240,23 +277,10 @@ def test_readout_and_labels_have_aa_contrast_in_light_and_dark_themes(page, them
 
 
 @pytest.fixture(scope="module")
-def iou_page(tmp_path_factory):
+def iou_page(chromium, tmp_path_factory):
     """Lesson 01 (the IoU playground) run in JupyterLab in Chromium."""
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    outside = []
     lesson = ROOT / "notebooks" / "01_boxes_and_iou.ipynb"
-    with jupyter_lab(tmp_path_factory.mktemp("lab01"), lesson) as url, sync_playwright() as p:
-        browser = launch(p)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
-            run_notebook_in_lab(page, url, ".yolo-iou-playground [data-value=iou]")
-            yield page
-        finally:
-            browser.close()
-    assert outside == [], f"the page requested addresses outside this machine: {outside}"
+    yield from _lesson_page(chromium, tmp_path_factory.mktemp("lab01"), lesson, ".yolo-iou-playground [data-value=iou]")
 
 
 def test_iou_playground_by_keyboard_alone(iou_page):
@@ -264,7 +288,9 @@ def test_iou_playground_by_keyboard_alone(iou_page):
     widget = page.locator(".yolo-iou-playground").first
     boxes = widget.locator("g.box[tabindex='0']")
     assert boxes.count() == 2
-    boxes.first.focus()
+    _select_cell_of(page, ".yolo-iou-playground")
+    _tab_to_first_box(page)
+    assert _focused_box(page) == "target"
     page.keyboard.press("Tab")
     assert _focused_box(page) == "pred"
     old = widget.locator("[data-value=iou]").text_content()
