@@ -19,6 +19,8 @@ HEADER = """\
 # Pins for a reproducible course environment (used by the Makefile with pip -c).
 # torch==2.13.0 is the CPU build; pyproject.toml keeps ranges, this file fixes the versions
 # the committed notebook outputs were produced with. Regenerate with: make constraints
+# soupsieve stays at 2.x: 3.x needs Python 3.11.5, and these pins must resolve from 3.11.0
+# (tests/test_constraints.py resolves them for every Python version pyproject.toml claims).
 """
 
 BINDER_HEADER = """\
