@@ -1,5 +1,5 @@
 """A lesson run as on Google Colab: a fresh virtual environment that holds what Colab
-provides (Python, torch, ipykernel, ipywidgets 7.7.1 with the classic notebook 6) and a
+provides (Python, torch, ipykernel, ipywidgets 7.7.1 with the classic notebook) and a
 stand-in ``google.colab`` module; the lesson's first code cell must then install the course
 from the repository with its light ``widgets`` extra, and every cell, widgets included,
 must run.
@@ -30,7 +30,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "notebooks" / "04_gradients_and_lambda.py"
 REPOSITORY = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())["repository"]["url"]
-# What Colab ships (colab.research.google.com, 2025): ipywidgets 7.7.1 and notebook 6.5.
+# Colab's ipywidgets is 7.7.1 (seen there when the Colab cell was designed); its
+# widgetsnbextension 3.6 needs the classic notebook, kept below 7, which would bring JupyterLab.
 COLAB_PACKAGES = ["ipywidgets==7.7.1", "notebook<7", "ipykernel", "nbclient"]
 
 STAND_IN = '''\
