@@ -202,3 +202,18 @@ def test_declared_dependencies_cover_the_package_imports():
         names = {"pillow" if n == "pil" else n for n in third_party}  # Pillow's module is PIL
         allowed = widgets if module.name == "widgets.py" else core
         assert names <= allowed, f"{module.name} imports {sorted(names - allowed)}, not declared"
+
+
+@pytest.mark.parametrize("source", LESSONS, ids=LESSON_IDS)
+def test_every_figure_has_alt_text_that_survives_jupytext(source):
+    # Jupyter Book (myst-nb) writes `mystnb: {image: {alt: ...}}` into the <img> tag; the
+    # .py source keeps it (notebooks/jupytext.toml), so the .ipynb and the .py agree.
+    notebook = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    paired = jupytext.read(source)
+    pairs = zip([c for c in notebook.cells if c.cell_type == "code"], [c for c in paired.cells if c.cell_type == "code"])
+    for index, (cell, twin) in enumerate(pairs):
+        if not any("image/png" in o.get("data", {}) for o in cell.outputs):
+            continue
+        alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+        assert len(alt.split()) >= 8, f"code cell {index} draws a figure without alt text"
+        assert twin.metadata.get("mystnb") == cell.metadata["mystnb"], f"code cell {index}: alt text lost in the .py"
