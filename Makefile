@@ -5,9 +5,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LEARNER_STAMP := $(VENV)/.installed-course
 # JupyterLab refuses to run as root without this flag.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 FIRST_LESSON := notebooks/00_start_here.ipynb
+# The lab shows notebooks/ only, each lesson once: the executed .ipynb. Its Jupytext twin
+# (the reviewed .py source) stays hidden there and is kept in sync on every save.
+LAB_HIDE := ["__pycache__", "*.pyc", ".ipynb_checkpoints", "*.py", "jupytext.toml"]
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: setup lab test unit nbval notebooks constraints bench ablations book book-publish student clean
@@ -19,10 +23,21 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade-strategy only-if-needed -c constraints.txt -e '.[course,test,book]'
-	touch $(STAMP)
+	touch $(STAMP) $(LEARNER_STAMP)
 
-lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 $(ROOT_FLAG) $(FIRST_LESSON)
+# A learner's environment: the package, its widgets, JupyterLab and Jupytext; no test or
+# website tools (`make setup` adds those).
+$(LEARNER_STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade-strategy only-if-needed -c constraints.txt -e '.[course]'
+	touch $(LEARNER_STAMP)
+
+# The URL JupyterLab prints (and opens) is lesson 00 itself, not the Launcher.
+lab: $(LEARNER_STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 $(ROOT_FLAG) \
+		--ServerApp.root_dir=$(dir $(FIRST_LESSON)) \
+		--LabApp.default_url=/lab/tree/$(notdir $(FIRST_LESSON)) \
+		--ContentsManager.hide_globs='$(LAB_HIDE)'
 
 # One torch thread here, while `make notebooks` executes the lessons with every core: nbval
 # then proves each lesson's text output is the same on a second run and with 1 and 2 threads.

@@ -31,6 +31,21 @@
 # and a picture. By [lesson 05](05_what_goes_wrong.ipynb) you will diagnose the article's versions yourself.
 
 # %%
+# On Google Colab only: install the course package and its widgets from the repository.
+try:
+    import google.colab  # noqa: F401 (only Colab has this module)
+except ImportError:
+    pass
+else:
+    import subprocess
+    import sys
+
+    COURSE = "yolo-lesson[widgets] @ git+https://github.com/yolo-loss-from-scratch/course"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", COURSE], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip could not install {COURSE}:\n{done.stderr[-2000:]}")
+
+# %%
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.patches import ConnectionPatch, Rectangle
@@ -92,7 +107,7 @@ def draw_cell_strip(ax):
         ax.text((start + index) / 2, 1.55, title, ha="center", va="center", fontsize=10)
     ax.text(0, -0.85, f"channel index in pred[n, {ROW}, {COL}, :]", fontsize=8, color="0.4")
 
-# %%
+# %% mystnb={"image": {"alt": "A 7 by 7 grid over an image with one cell highlighted: it holds the centre of a solid object box, and the two dashed boxes are that cell's two predictors. An arrow links the cell to a strip of the 30 numbers the network predicts for it: two boxes of x, y, w, h and confidence, then 20 class scores."}}
 fig = plt.figure(figsize=(11, 7.4))
 ax_img = fig.add_axes((0.3, 0.36, 0.4, 0.6))
 ax_strip = fig.add_axes((0.03, 0.04, 0.94, 0.2))

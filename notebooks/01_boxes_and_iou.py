@@ -31,6 +31,21 @@
 # So before the loss, we need boxes and IoU, and we need to know where IoU breaks.
 
 # %%
+# On Google Colab only: install the course package and its widgets from the repository.
+try:
+    import google.colab  # noqa: F401 (only Colab has this module)
+except ImportError:
+    pass
+else:
+    import subprocess
+    import sys
+
+    COURSE = "yolo-lesson[widgets] @ git+https://github.com/yolo-loss-from-scratch/course"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", COURSE], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip could not install {COURSE}:\n{done.stderr[-2000:]}")
+
+# %%
 import math
 
 import matplotlib.pyplot as plt
@@ -87,7 +102,7 @@ print("cxcywh:", [round(v, 3) for v in dog.tolist()])
 print("xyxy:  ", [round(v, 3) for v in dog_xyxy.tolist()])
 print("back:  ", [round(v, 3) for v in to_cxcywh(dog_xyxy).tolist()])
 
-# %%
+# %% mystnb={"image": {"alt": "One box drawn on an image, labelled both ways: its corners (x1, y1) and (x2, y2), and its centre (cx, cy) with width w and height h marked by arrows."}}
 ax = image_axes(size=4.5, title="One box, two descriptions")
 draw_boxes(ax, dog_xyxy, color=GT)
 x1, y1, x2, y2 = dog_xyxy.tolist()
@@ -165,7 +180,7 @@ torch.testing.assert_close(area(to_xyxy(random_cxcywh)), box_area(cxcywh_to_xyxy
 # scale both boxes by the same factor and the ratio stays the same. Let us do one by hand on
 # an 8 × 7 pixel canvas, where every corner sits on whole pixels.
 
-# %%
+# %% mystnb={"image": {"alt": "Two boxes on a pixel grid, A from (1, 1) to (5, 4) and B from (3, 2) to (7, 6); their overlap, the 2 by 2 square from (3, 2) to (5, 4), is shaded as A \u2229 B."}}
 A = torch.tensor([1.0, 1.0, 5.0, 4.0])  # xyxy, pixels
 B = torch.tensor([3.0, 2.0, 7.0, 6.0])
 
@@ -300,7 +315,7 @@ def draw_heatmap(ax, matrix):
     return image
 
 
-# %%
+# %% mystnb={"image": {"alt": "Left: four objects (solid) and seven predictions (dashed). Right: a heat map of the 7 by 4 IoU matrix, one row per prediction and one column per object, each value written in its square, colour bar from 0 to 1."}}
 fig, (left_ax, right_ax) = plt.subplots(1, 2, figsize=(10, 4.3))
 draw_scene(left_ax)
 fig.colorbar(draw_heatmap(right_ax, matrix), ax=right_ax, label="IoU")
@@ -400,7 +415,7 @@ for name, fn in family.items():
     (grads[name],) = torch.autograd.grad((1 - value).sum(), offsets)
     values[name] = value.detach()
 
-# %%
+# %% mystnb={"image": {"alt": "Two line charts over the horizontal offset of a predicted box. Left: IoU, GIoU, DIoU and CIoU; in the grey bands, where the boxes do not overlap, IoU is flat at 0 while the others keep falling. Right: the gradient of each loss; IoU's is zero in the grey bands, the others' are not."}}
 fig, (ax_v, ax_g) = plt.subplots(1, 2, figsize=(11, 4))
 x = offsets.detach()
 for (name, value), color in zip(values.items(), PALETTE[1:]):
@@ -445,7 +460,7 @@ for offset in (0.15, 0.45):
 # different places. Their IoU is the same, and because the hull is the ground-truth box itself,
 # their GIoU is the same too. Only DIoU (dashed line: $\rho$, dotted: $c$) tells them apart.
 
-# %%
+# %% mystnb={"image": {"alt": "Three panels, each a small box inside the same large box at a different place. The titles show IoU and GIoU equal in all three, while DIoU differs with the distance between the centres, drawn as a dashed line."}}
 big = torch.tensor([0.15, 0.2, 0.85, 0.8])
 insiders = torch.tensor([[0.4, 0.4, 0.6, 0.6], [0.55, 0.25, 0.75, 0.45], [0.2, 0.55, 0.4, 0.75]])
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.9))
@@ -518,7 +533,7 @@ same_iou = cxcywh_to_xyxy(torch.tensor([
 ]))  # [4, 4] xyxy
 torch.testing.assert_close(iou(same_iou, square), torch.full((4,), 0.5))
 
-# %%
+# %% mystnb={"image": {"alt": "Four panels, each a predicted box against the same square ground truth with the same IoU but a different shape or place; the titles list IoU, GIoU, DIoU and CIoU for each."}}
 fig, axes = plt.subplots(1, 4, figsize=(13, 3.9))
 for ax, prediction in zip(axes, same_iou):
     scores = [f(prediction, square).item() for f in (iou, giou, diou, ciou)]
@@ -536,7 +551,7 @@ plt.show()
 # approaches 1 and the shape counts fully. The penalty $v$ depends only on the two angles;
 # here it is as a function of the prediction's width-to-height ratio, against a square ground truth:
 
-# %%
+# %% mystnb={"image": {"alt": "A curve of CIoU's aspect-ratio penalty v against the prediction's width-to-height ratio on a log axis: zero at ratio 1 (the square ground truth) and rising on both sides."}}
 ratios = torch.logspace(-1, 1, 200)  # w/h from 1/10 to 10
 v_curve = 4 / math.pi**2 * (torch.atan(ratios) - math.pi / 4) ** 2
 fig, ax = plt.subplots(figsize=(6, 3.3))
@@ -564,7 +579,7 @@ from yolo_lesson.widgets import LOSS_COLORS, IoUPlayground
 
 IoUPlayground()
 
-# %%
+# %% mystnb={"image": {"alt": "A target box and a prediction box that do not overlap, with an arrow per loss from the prediction's centre: GIoU's and DIoU's arrows point towards the target, IoU's has no length."}}
 NAMES = {"iou": "IoU", "giou": "GIoU", "diou": "DIoU", "ciou": "CIoU"}
 target_box, pred_box = (0.10, 0.15, 0.40, 0.45), (0.55, 0.50, 0.85, 0.80)
 pull = iou_playground(target_box, pred_box)
@@ -619,7 +634,7 @@ for name, fn in {"iou": iou, "giou": giou, "diou": diou, "ciou": ciou}.items():
 # variant only subtracts a non-negative penalty from IoU, so $\mathrm{GIoU} \le \mathrm{IoU}$ and
 # $\mathrm{CIoU} \le \mathrm{DIoU} \le \mathrm{IoU}$, and all of them are 1 only for identical boxes.
 
-# %%
+# %% mystnb={"image": {"alt": "A scatter of 300 random box pairs: GIoU, DIoU and CIoU against IoU. Every point lies on or below the diagonal line where the variant equals IoU."}}
 a, b = random_boxes(300), random_boxes(300)
 fig, ax = plt.subplots(figsize=(5.5, 4.5))
 for (name, fn), color in zip({"GIoU": giou, "DIoU": diou, "CIoU": ciou}.items(), PALETTE[1:]):

@@ -29,6 +29,21 @@
 # "responsible" predictor comes from. Getting the target encoding right is half of the loss.
 
 # %%
+# On Google Colab only: install the course package and its widgets from the repository.
+try:
+    import google.colab  # noqa: F401 (only Colab has this module)
+except ImportError:
+    pass
+else:
+    import subprocess
+    import sys
+
+    COURSE = "yolo-lesson[widgets] @ git+https://github.com/yolo-loss-from-scratch/course"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", COURSE], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip could not install {COURSE}:\n{done.stderr[-2000:]}")
+
+# %%
 import math
 
 import matplotlib.pyplot as plt
@@ -61,7 +76,7 @@ _ = torch.manual_seed(0)  # the random scenes below use their own seeded generat
 # right and y goes *down* (as image rows do). Cells are indexed `[row, col]`: row counts down
 # from the top, col counts right from the left.
 
-# %%
+# %% mystnb={"image": {"alt": "A 448-pixel image divided into a 7 by 7 grid with numbered rows and columns; the cell in row 2, column 5 is highlighted."}}
 S, B, C = 7, 2, 20
 ax = image_axes(size=5, title=f"S = {S}: {S * S} cells of {448 // S} × {448 // S} pixels (448-pixel image)")
 draw_grid(ax, S, labels=True)
@@ -96,7 +111,7 @@ def draw_layout(ax, names, colors, title):
     ax.set_title(title, fontsize=10, loc="left")
 
 
-# %%
+# %% mystnb={"image": {"alt": "Two strips of coloured slots. Top: the 30 numbers predicted per cell, box 0 (x, y, w, h, conf), box 1, then 20 class scores. Bottom: the 25 numbers of the target per cell, one box, its object flag and a one-hot class."}}
 box_names = ["x", "y", "w", "h", "conf"]
 pred_names = [f"{n}{b}" for b in range(B) for n in box_names] + [f"p{c}" for c in range(C)]
 pred_colors = [PALETTE[1]] * 5 + [PALETTE[2]] * 5 + [PALETTE[5]] * C
@@ -240,7 +255,7 @@ def show_encoding(ax, boxes, labels, target, S, names):
     draw_boxes(ax, cxcywh_to_xyxy(boxes), labels=[names[int(l)] for l in labels])
 
 
-# %%
+# %% mystnb={"image": {"alt": "An image with a 7 by 7 grid and several labelled object boxes; the cell that holds each object's centre is shaded."}}
 ax = image_axes(size=6.5, title="Encoded targets (S = 7): owning cells shaded")
 show_encoding(ax, boxes, labels, target[0], S, VOC)
 plt.show()
@@ -296,7 +311,7 @@ print("rows   ", assignment.rows.tolist())
 print("cols   ", assignment.cols.tolist())
 print("dropped", assignment.dropped.tolist())
 
-# %%
+# %% mystnb={"image": {"alt": "Two panels of the same crowded scene where two objects have their centres in one cell. Left: with A listed first, B is dropped (dashed). Right: with B first, A is dropped."}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 5.5))
 for ax, order, title in [(axes[0], [0, 1, 2], "A listed first: B is dropped"),
                          (axes[1], [1, 0, 2], "B listed first: A is dropped")]:
@@ -346,7 +361,7 @@ for s in (7, 13, 19):
     print(f"S = {s:2d}: K = 10 -> {100 * fraction_lost(s, 10, 1000, generator):4.1f} % lost "
           f"(formula {100 * expected_lost(s, 10):4.1f} %)")
 
-# %%
+# %% mystnb={"image": {"alt": "A chart of the percentage of objects lost to a collision against the number of objects per image, for grids of 7, 13 and 19 cells: simulated points lie on the formula's curves, and finer grids lose fewer objects."}}
 fig, ax = plt.subplots(figsize=(7, 4.5))
 for s, color in zip((7, 13, 19), PALETTE[:3]):
     ax.plot(counts, [100 * v for v in simulated[s]], "o", color=color, label=f"S = {s}, simulated")
@@ -403,7 +418,7 @@ by_hand = iou(guess_boxes, cxcywh_to_xyxy(dog))
 torch.testing.assert_close(by_hand, resp.ious[0, 2, 3])
 print("IoUs by hand:", [round(v, 3) for v in by_hand.tolist()])
 
-# %%
+# %% mystnb={"image": {"alt": "A 7 by 7 grid with the dog's target box in its cell and the cell's two predicted boxes dashed; the legend gives each predictor's IoU with the dog, and predictor 1's is the larger."}}
 ax = image_axes(size=5.5, title="Predictor 1 overlaps the dog best: it is responsible")
 draw_grid(ax, S)
 highlight_cell(ax, 2, 3, S)
@@ -466,7 +481,7 @@ for k in top.tolist():
 # The four object cells score about 0.9 × 0.8–1.0 ≈ 0.8; the next best entry is far below. A
 # threshold keeps them:
 
-# %%
+# %% mystnb={"image": {"alt": "A 7 by 7 grid with the true boxes in thick lines and the decoded predictions whose score exceeds 0.3 dashed and labelled with class and score."}}
 keep = detections.scores[0] > 0.3
 ax = image_axes(size=5.5, title=f"Decoded: {int(keep.sum())} of {S * S * B} boxes have score > 0.3")
 draw_grid(ax, S)

@@ -30,6 +30,21 @@
 # hand, and we stop at every place where a popular implementation deviates from the paper.
 
 # %%
+# On Google Colab only: install the course package and its widgets from the repository.
+try:
+    import google.colab  # noqa: F401 (only Colab has this module)
+except ImportError:
+    pass
+else:
+    import subprocess
+    import sys
+
+    COURSE = "yolo-lesson[widgets] @ git+https://github.com/yolo-loss-from-scratch/course"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", COURSE], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip could not install {COURSE}:\n{done.stderr[-2000:]}")
+
+# %%
 import itertools
 
 import matplotlib.pyplot as plt
@@ -191,7 +206,7 @@ for n, row, col in target[..., 4].nonzero().tolist():
     print(f"image {n}, cell ({row},{col}): IoU {[round(v, 3) for v in ious[n, row, col].tolist()]}"
           f" -> predictor {int(resp[n, row, col].int().argmax())} is responsible")
 
-# %%
+# %% mystnb={"image": {"alt": "Two images with their grids. In each object's cell the target box is thick, and the cell's two predicted boxes are drawn solid when responsible and dashed when not."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 5.6))
 image_boxes = cxcywh_to_xyxy(cells_to_image(pred_boxes))  # [N, S, S, B, 4] image xyxy
 for n, ax in enumerate(axes):
@@ -297,7 +312,7 @@ for w in (0.1, 0.8):
     print(f"w = {w}, predicted {w + 0.05:.2f}: (w - w')² = {0.05**2:.5f}, "
           f"(√w - √w')² = {(torch.sqrt(torch.tensor(w + 0.05)) - w**0.5) ** 2:.5f}")
 
-# %%
+# %% mystnb={"image": {"alt": "Two curves of the cost of predicting a width 0.05 too large, against the true width: on w the cost is flat; on the square root of w it is highest for small boxes and falls as boxes grow."}}
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 ax.plot(true_w, cost_linear, color=PALETTE[0], label="on w: (w − ŵ)²")
 ax.plot(true_w, cost_sqrt, color=PALETTE[1], label="on √w: (√w − √ŵ)²")
@@ -367,7 +382,7 @@ for mode in ("signed_sqrt", "clamped_sqrt", "linear"):
 at = int(torch.argmin((w.detach() + 0.2).abs()))  # the sample at w = -0.2
 print({mode: round(g[at].item(), 3) for mode, g in gradients.items()}, "at w = -0.2")
 
-# %%
+# %% mystnb={"image": {"alt": "Left: the maps applied to a width (signed square root, clamped square root, linear, and torch.sqrt, which is NaN below 0). Right: the gradient of the width term for each map, around and below zero."}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 for mode, color in zip(gradients, PALETTE[1:]):
     axes[0].plot(w.detach(), wh_transform(w.detach(), mode), color=color, label=mode)
@@ -678,7 +693,7 @@ total_count = 8 * S * S * B
 print(f"{total_count} predictors: {responsible_count} responsible, {total_count - responsible_count} no-object "
       f"({(total_count - responsible_count) / responsible_count:.0f} to 1)")
 
-# %%
+# %% mystnb={"image": {"alt": "Paired bars of the four loss terms (box, obj, noobj, cls) with all weights 1 and with the paper's weights: \u03bb_coord = 5 raises the box term and \u03bb_noobj = 0.5 halves the no-object term."}}
 weighted = yolo_v1_loss(big_pred, big_target)
 unweighted = yolo_v1_loss(big_pred, big_target, lambda_coord=1.0, lambda_noobj=1.0)
 names = ["box", "obj", "noobj", "cls"]

@@ -33,6 +33,21 @@
 # Colab); on the website you see a still picture of the same state beside each one.
 
 # %%
+# On Google Colab only: install the course package and its widgets from the repository.
+try:
+    import google.colab  # noqa: F401 (only Colab has this module)
+except ImportError:
+    pass
+else:
+    import subprocess
+    import sys
+
+    COURSE = "yolo-lesson[widgets] @ git+https://github.com/yolo-loss-from-scratch/course"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", COURSE], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip could not install {COURSE}:\n{done.stderr[-2000:]}")
+
+# %%
 import matplotlib.pyplot as plt
 import torch
 
@@ -143,7 +158,7 @@ BoxPlayground(truth=truth, preds=preds, confs=confs, class_scores=scores)
 # %% [markdown]
 # Without a kernel, here is the same state as a still picture:
 
-# %%
+# %% mystnb={"image": {"alt": "A still of the box playground: the dashed object box, two predicted boxes with gradient arrows at their centres and corners, and the object's cell highlighted on the 7 by 7 grid."}}
 fig, ax = plt.subplots(figsize=(4.5, 4.5))
 draw_box_playground(view, ax, title="the box playground's starting state")
 plt.show()
@@ -241,7 +256,7 @@ for mode in ("predicted_sqrt", "signed_sqrt", "linear"):
           f"({absolute[0] / absolute[1]:.1f}×) | 20 % too wide: small {relative[0]:.3f}, large {relative[1]:.3f} "
           f"({relative[0] / relative[1]:.2f}×)")
 
-# %%
+# %% mystnb={"image": {"alt": "The gradient of the width term for a prediction 20% too wide, against the true width: with w it grows with the box; with the square root of w (the paper) it stays the same for every width."}}
 widths = torch.linspace(0.02, 1.0, 200, dtype=torch.float64)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
 styles = {"predicted_sqrt": (PALETTE[0], "output √w (paper)"), "signed_sqrt": (PALETTE[1], "root of a predicted w"),
@@ -334,7 +349,7 @@ LambdaExplorer(batch)
 # %% [markdown]
 # The still picture for λ_noobj = 1 (no down-weighting) against the paper's choice:
 
-# %%
+# %% mystnb={"image": {"alt": "Left: stacked bars of each loss term's share with the paper's \u03bbs and with \u03bb_noobj = 1. Right: the gradient norm each term sends back, paper \u03bbs pale beside \u03bb_noobj = 1."}}
 fig = lambda_figure(playground.lambda_explorer(batch), playground.lambda_explorer(batch, 5.0, 1.0))
 fig.axes[0].set_xticks([0, 1], ["paper λ (5, 0.5)", "λ_noobj = 1"])
 plt.show()

@@ -36,6 +36,21 @@
 # say where.
 
 # %%
+# On Google Colab only: install the course package and its widgets from the repository.
+try:
+    import google.colab  # noqa: F401 (only Colab has this module)
+except ImportError:
+    pass
+else:
+    import subprocess
+    import sys
+
+    COURSE = "yolo-lesson[widgets] @ git+https://github.com/yolo-loss-from-scratch/course"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", COURSE], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip could not install {COURSE}:\n{done.stderr[-2000:]}")
+
+# %%
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
@@ -232,7 +247,7 @@ for name, (curve, model, crash) in runs.items():
     print(f"{name:30s} NaN losses: {int(curve.isnan().sum()):2d} of {len(curve)}, "
           f"NaN weights: {nan_weights} of {sum(p.numel() for p in model.parameters())} {crash}")
 
-# %%
+# %% mystnb={"image": {"alt": "Three panels, one per loss version, of the loss at each training step and its running average; after step 10 the images have no objects, and the curves show how each version reports that."}}
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
 for ax, (name, (curve, _, _)), color in zip(axes, runs.items(), (PALETTE[1], PALETTE[3], PALETTE[0])):
     steps = torch.arange(len(curve))
@@ -370,7 +385,7 @@ at_20 = int((z - 20).abs().argmin())
 for name, (loss, grad) in curves.items():
     print(f"{name:36s} at z = 20: loss {loss[at_20]:.1f}, gradient {grad[at_20]:.3f}")
 
-# %%
+# %% mystnb={"image": {"alt": "Left: two losses for a wrong class against the raw score z. Right: their gradients with respect to z; a vertical line marks z = 16.6."}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 for (name, (loss, grad)), color, style in zip(curves.items(), (PALETTE[1], PALETTE[0]), ("-", "--")):
     axes[0].plot(z, loss, color=color, ls=style, label=name)
@@ -423,7 +438,7 @@ for name in ["article v1 (MSE)", "article v2 (SmoothL1 + BCE)", "paper (sum / N)
     print(f"{name:28s} empty cells with a box gradient: {int((size[~has_object] > 0).sum()):3d} "
           f"of {int((~has_object).sum())}, their share of the total push: {share:.0%}")
 
-# %%
+# %% mystnb={"image": {"alt": "Two heat maps over the 7 by 7 grid of image 0, one per loss: the size of the box gradient in each cell, with the cells that hold an object framed in blue."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), layout="constrained")
 for ax, name in zip(axes, ["article v1 (MSE)", "paper (sum / N), B = 1"]):
     size = box_gradient(LOSSES[name], sig, target)[0]  # image 0
@@ -493,7 +508,7 @@ responsible = responsibility(torch.sigmoid(raw), target, S=S, B=1, C=C).responsi
 print(f"paper: responsible predictors in the first batch {int(responsible.sum())}, "
       f"object cells {int((target[..., 4] > 0).sum())}")
 
-# %%
+# %% mystnb={"image": {"alt": "Two overlaid histograms, on a log scale, of the IoU of untrained predictions with their objects: the article's mixed-frame IoU and the IoU in image coordinates, with a dashed line at the 0.5 gate."}}
 gate_iou, paper_iou = torch.cat(gate_iou), torch.cat(paper_iou)
 print(f"IoU > 0.5 with the mixed frames: {int((gate_iou > 0.5).sum())} object cells; "
       f"in image coordinates: {int((paper_iou > 0.5).sum())} of {len(paper_iou)}")
@@ -640,7 +655,7 @@ for name in weights:
         obj_w, noobj_w, x_w = weights[name][kk - 1].tolist()
         print(f"{name:10s} K = {kk:2d}: noobj/obj = {noobj_w / obj_w:8.4f}   x/obj = {x_w / obj_w:8.4f}")
 
-# %%
+# %% mystnb={"image": {"alt": "Two panels of effective weight ratios against the number of empty cells, on a log scale, for article v1, article v2 and the paper: an empty cell's confidence against an object's, and an object's x against its confidence."}}
 empty_cells = 49 - k
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 panels = [(1, "an empty cell's confidence : an object's confidence\n(the paper's λ_noobj = 0.5)"),

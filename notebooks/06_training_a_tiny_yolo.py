@@ -31,6 +31,21 @@
 # reading them.
 
 # %%
+# On Google Colab only: install the course package and its widgets from the repository.
+try:
+    import google.colab  # noqa: F401 (only Colab has this module)
+except ImportError:
+    pass
+else:
+    import subprocess
+    import sys
+
+    COURSE = "yolo-lesson[widgets] @ git+https://github.com/yolo-loss-from-scratch/course"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", COURSE], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip could not install {COURSE}:\n{done.stderr[-2000:]}")
+
+# %%
 import csv
 
 import matplotlib.pyplot as plt
@@ -72,7 +87,7 @@ for (cx, cy, w, h), label in zip(boxes.tolist(), labels.tolist()):
     print(f"{SHAPE_CLASSES[label]:>8}: cx={cx:.3f} cy={cy:.3f} w={w:.3f} h={h:.3f}")
 
 
-# %%
+# %% mystnb={"image": {"alt": "Eight synthetic training images of coloured shapes, each with its object boxes and class names and the 7 by 7 grid."}}
 def show(ax, image, boxes_xyxy, labels=None, color=PALETTE[0], linestyle="-", scores=None):
     """An image in the unit square with its boxes, and class names (and scores) if given."""
     image_axes(ax)
@@ -217,7 +232,7 @@ paper_history = train(paper_model, loader, paper_loss, steps=STEPS, lr=LR, seed=
 # objects), so we plot a moving average over 20 steps, on a log scale because the terms fall by
 # orders of magnitude:
 
-# %%
+# %% mystnb={"image": {"alt": "The total YOLOv1 loss and its box, obj, noobj and cls terms during training, as moving averages on a log scale, over the training steps."}}
 def moving_average(values, k=20):
     values = torch.tensor(values)
     return values.unfold(0, k, 1).mean(dim=1)  # [steps - k + 1]: the mean of each window of k
@@ -293,7 +308,7 @@ print("per class:", {SHAPE_CLASSES[c]: round(ap, 2) for c, ap in paper_map.per_c
 # pinned torch build.) Here are the detections with a score above 0.3 on held-out images, in
 # orange, with the true boxes dashed in blue:
 
-# %%
+# %% mystnb={"image": {"alt": "Eight held-out images with their true boxes dashed and the detections of the model trained with the paper's loss, labelled with class and score; the title gives the mAP at IoU 0.5."}}
 fig, axes = plt.subplots(2, 4, figsize=(11, 6))
 for n, ax in enumerate(axes.flat):
     found = paper_detections[n]
@@ -329,7 +344,7 @@ ranking = sorted(names, key=lambda name: results[name][0].map, reverse=True)
 print("ranking by mAP@0.5:", " > ".join(ranking))
 print({name: round(results[name][0].map, 2) for name in ranking})
 
-# %%
+# %% mystnb={"image": {"alt": "Left: bars of the held-out mAP at IoU 0.5 for the paper's loss and the article's two losses after the same number of steps. Right: the box term of each loss during training, on a log scale."}}
 fig, axes = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [1, 1.4]})
 values = [results[name][0].map for name in names]
 bars = axes[0].bar(range(3), values, color=PALETTE[:3])
@@ -356,7 +371,7 @@ plt.show()
 # reading the loss cannot tell which; section 7 trains each difference alone. First, look at the
 # same held-out images for all three, and at the scores:
 
-# %%
+# %% mystnb={"image": {"alt": "A grid of held-out images, one row per loss, showing the detections with score above 0.3 in orange and the true boxes dashed."}}
 fig, axes = plt.subplots(3, 4, figsize=(11, 8.5))
 for row, name in zip(axes, names):
     detections = results[name][1]

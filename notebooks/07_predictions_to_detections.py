@@ -31,6 +31,21 @@
 # and then use the package.
 
 # %%
+# On Google Colab only: install the course package and its widgets from the repository.
+try:
+    import google.colab  # noqa: F401 (only Colab has this module)
+except ImportError:
+    pass
+else:
+    import subprocess
+    import sys
+
+    COURSE = "yolo-lesson[widgets] @ git+https://github.com/yolo-loss-from-scratch/course"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", COURSE], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip could not install {COURSE}:\n{done.stderr[-2000:]}")
+
+# %%
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.lines import Line2D
@@ -136,7 +151,7 @@ print("pred:", tuple(pred.shape), "= [N, S, S, B*5 + C]")
 # %% [markdown]
 # We follow one of the images through the lesson. Its ground truth, on the grid:
 
-# %%
+# %% mystnb={"image": {"alt": "One image on the 7 by 7 grid with its ground-truth boxes dashed and labelled with their classes."}}
 def draw_truth(ax, target):
     names = [CLASS_NAMES[c] for c in target["labels"].tolist()]
     draw_boxes(ax, target["boxes"], color="0.15", labels=names, linestyle="--", centres=False, lw=1.5)
@@ -198,7 +213,7 @@ print("decode_inline matches decode_predictions:", tuple(decoded.boxes.shape), "
 # background, but each object is covered by a small crowd of confident boxes, and here and there
 # a confident box stands where nothing is:
 
-# %%
+# %% mystnb={"image": {"alt": "All 98 boxes decoded from one image, coloured by class with opacity following their score, over the dashed ground truth; a legend names the class colours."}}
 def draw_scored(ax, boxes, scores, labels, min_score=0.0, text=False):
     """Boxes coloured by class; opacity = score (boxes at or below min_score are skipped)."""
     for box, score, label in zip(boxes.tolist(), scores.tolist(), labels.tolist()):
@@ -302,7 +317,7 @@ print("my_batched_nms equals yolo_lesson.metrics.batched_nms")
 # %% [markdown]
 # Before and after, on our image:
 
-# %%
+# %% mystnb={"image": {"alt": "Left: the boxes with a score above the threshold, many overlapping. Right: the few left after class-aware non-maximum suppression, each with its score, over the dashed ground truth."}}
 n = shown
 keep = decoded.scores[n] > score_threshold
 b, s, l = decoded.boxes[n][keep], decoded.scores[n][keep], decoded.labels[n][keep]
@@ -504,7 +519,7 @@ print(f"class {c}: AP (VOC all-point) = {ap_voc_all(recall, precision):.4f}, "
 # below it. In the picture, the zigzag is the raw curve, the step line its envelope, the shaded area VOC's AP,
 # and the dots COCO's 101 samples:
 
-# %%
+# %% mystnb={"image": {"alt": "A precision-recall curve for one class: the zigzag of precision, its stepped envelope with the VOC area under it shaded, and the 101 COCO sample points; the legend gives both averages."}}
 fig, ax = plt.subplots(figsize=(7, 4.5))
 r = torch.cat((torch.zeros(1, dtype=torch.float64), recall))  # start the zigzag at recall 0
 ax.plot(r, torch.cat((precision[:1], precision)), color="0.6", lw=1, marker=".", label="precision $P_k$")
@@ -553,7 +568,7 @@ print(f"mAP (VOC all-point, IoU 0.5) = {result.map:.3f}")
 # averages the 101-point AP over ten thresholds 0.50, 0.55, …, 0.95, which rewards precise
 # boxes. Our made-up network has noisy boxes, and the stricter thresholds show it:
 
-# %%
+# %% mystnb={"image": {"alt": "mAP against the IoU threshold for a true positive, from 0.5 to 0.95: it falls as the threshold rises; the title gives mAP at 0.5 and averaged over 0.5 to 0.95."}}
 thresholds = [0.5 + 0.05 * i for i in range(10)]
 maps = [mean_average_precision(detections, targets, t).map for t in thresholds]
 fig, ax = plt.subplots(figsize=(6, 3.5))

@@ -31,6 +31,21 @@
 # `yolo_lesson.modern`, and from then on taken from the package.
 
 # %%
+# On Google Colab only: install the course package and its widgets from the repository.
+try:
+    import google.colab  # noqa: F401 (only Colab has this module)
+except ImportError:
+    pass
+else:
+    import subprocess
+    import sys
+
+    COURSE = "yolo-lesson[widgets] @ git+https://github.com/yolo-loss-from-scratch/course"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", COURSE], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip could not install {COURSE}:\n{done.stderr[-2000:]}")
+
+# %%
 import math
 
 import matplotlib.pyplot as plt
@@ -102,7 +117,7 @@ print("t = 0 in cell (c_x=6, c_y=4), anchor 0 ->",
 # $t = (0.8, -0.4, 0.3, -0.2)$ decodes to from anchor 0 (solid): the centre has moved right and up inside
 # the cell, the box is $e^{0.3} ≈ 1.35$ times wider and $e^{-0.2} ≈ 0.82$ times as tall as its prior.
 
-# %%
+# %% mystnb={"image": {"alt": "A 13 by 13 grid with one highlighted cell, the three anchor priors centred there as dashed boxes of different shapes, and one box decoded from the first anchor."}}
 cell = torch.tensor([6.0, 4.0])                                      # (c_x, c_y)
 priors = decode_anchor_boxes(torch.zeros(A, 4), cell, anchors, S)    # [3, 4]: t = 0 for each anchor
 decoded = decode_anchor_boxes(torch.tensor([0.8, -0.4, 0.3, -0.2]), cell, anchors[0], S)
@@ -233,7 +248,7 @@ for (w, h), a, row in zip(objects.tolist(), found.anchor.tolist(), found.ious):
 # sigmoid saturates: a prediction that is *confidently wrong* (large negative logit for a real object)
 # gets almost no push. The cross-entropy's gradient is just the error.
 
-# %%
+# %% mystnb={"image": {"alt": "The gradient with respect to the logit, for a target of 1, of BCE on the logit and of MSE on the sigmoid: in the shaded confidently-wrong region BCE still pushes with nearly full strength while MSE's push vanishes."}}
 logit = torch.linspace(-10, 10, 401, dtype=torch.float64, requires_grad=True)
 y = torch.ones_like(logit)
 grad_bce, = torch.autograd.grad(bce_with_logits(logit, y), logit)
@@ -325,7 +340,7 @@ with_ignore = objectness_loss(obj_logits, positive, ignore=ignore)
 print(f"no ignore:   obj {without.obj.item():.3f}, noobj {without.noobj.item():.3f}")
 print(f"with ignore: obj {with_ignore.obj.item():.3f}, noobj {with_ignore.noobj.item():.3f}")
 
-# %%
+# %% mystnb={"image": {"alt": "A ground-truth object and several numbered dashed predictions coloured by role: the positive one, predictions ignored because they overlap the object well, and the negatives trained towards no object."}}
 role_colors = {"object": PALETTE[0], "positive": PALETTE[2], "ignored": PALETTE[4], "negative": PALETTE[1]}
 roles = ["positive"] + ["ignored" if flag else "negative" for flag in ignore[1:].tolist()]
 ax = image_axes(size=5, title="Who is trained towards 'no object'?")
@@ -414,7 +429,7 @@ for scale in (1.0, 0.25):
 # move. Now slide a box of the right size horizontally past its target, for a small target (width 0.1)
 # and a large one (width 0.4):
 
-# %%
+# %% mystnb={"image": {"alt": "Losses as a box slides horizontally away from its target, for widths 0.1 and 0.4. Left: YOLOv1's coordinate term, one curve for both widths. Right: 1 minus IoU, GIoU and CIoU, which depend on the box's size."}}
 shifts = torch.linspace(0, 0.5, 201)
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
 for width, style, v1_color in ((0.1, "-", PALETTE[3]), (0.4, "--", PALETTE[4])):
@@ -486,7 +501,7 @@ torch.testing.assert_close(my_focal(x, y), focal_loss(x, y))
 torch.testing.assert_close(focal_loss(x, y, alpha=None, gamma=0.0), bce_with_logits(x, y))
 print("my_focal == focal_loss; with γ = 0 and no α, focal_loss == BCE")
 
-# %%
+# %% mystnb={"image": {"alt": "Focal loss against the probability of the correct answer for \u03b3 from 0 (plain BCE) to 5: larger \u03b3 lowers the loss of well-classified examples, shaded on the right."}}
 p_t = torch.linspace(0.005, 1, 400)
 fig, ax = plt.subplots(figsize=(7.5, 4.2))
 for gamma, color in zip((0, 0.5, 1, 2, 5), PALETTE):
@@ -567,7 +582,7 @@ for _ in range(300):
 probs = torch.softmax(side.detach(), dim=-1)
 print(f"after training: p_6 = {probs[6]:.2f}, p_7 = {probs[7]:.2f}, mean {distribution_to_distance(side.detach()).item():.2f}")
 
-# %%
+# %% mystnb={"image": {"alt": "Bars of a 16-bin probability distribution for one side of a box after training, with the target distance and the distribution's mean drawn as vertical lines."}}
 fig, ax = plt.subplots(figsize=(7.5, 3.6))
 ax.bar(range(16), probs, color=PALETTE[0], label="softmax after training")
 ax.axvline(goal, color=PALETTE[1], lw=2, label=f"target y = {goal.item():.1f}")

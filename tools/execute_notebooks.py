@@ -17,6 +17,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+from jupytext.config import load_jupytext_config
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,13 @@ def execute(source: Path, timeout: int) -> float:
         coalesce_streams=True,  # one print, one output block, however the kernel splits it
     ).execute()
     elapsed = time.perf_counter() - start
+    # JupyterLab's Jupytext saves the pairing filters of notebooks/jupytext.toml into the
+    # .ipynb; writing them here too means that saving a lesson in Lab changes nothing.
+    config = load_jupytext_config(str(source.parent))
+    if config is not None:
+        settings = notebook.metadata.setdefault("jupytext", {})
+        settings["notebook_metadata_filter"] = config.notebook_metadata_filter
+        settings["cell_metadata_filter"] = config.cell_metadata_filter
     target = source.with_suffix(".ipynb")
     jupytext.write(notebook, target, fmt="ipynb")
     nbformat.validate(nbformat.read(target, as_version=4))

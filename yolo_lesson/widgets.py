@@ -19,10 +19,17 @@ import html
 import io
 from pathlib import Path
 
-import anywidget
-import ipywidgets as w
 import matplotlib.pyplot as plt
-import traitlets
+
+try:
+    import anywidget
+    import ipywidgets as w
+    import traitlets
+except ImportError as error:  # the package alone has no widgets
+    raise ImportError(
+        f"yolo_lesson.widgets needs {error.name}, from the package's `widgets` extra: "
+        'pip install "yolo-lesson[widgets]" (JupyterLab users: "yolo-lesson[course]")'
+    ) from error
 
 from . import playground
 from .viz import PALETTE
@@ -34,6 +41,25 @@ TRUTH_COLOR = PALETTE[2]
 PRED_COLORS = (PALETTE[0], PALETTE[1], PALETTE[3], PALETTE[7])
 TERM_COLORS = {"box": PALETTE[0], "obj": PALETTE[4], "noobj": PALETTE[5], "cls": PALETTE[3]}
 LOSS_COLORS = {"iou": "#7f7f7f", "giou": PALETTE[0], "diou": PALETTE[1], "ciou": PALETTE[3]}
+
+
+# Injected by anywidget into the page with the canvas. Readouts are in the theme's text
+# colour (JupyterLab's light and dark themes both give it AA contrast on their background;
+# elsewhere the page's own colour), whatever colours the HTML asks for: colours identify
+# rows through swatches and bars, never through the colour of text.
+_CSS = """
+.yolo-box-canvas g.box .focus-ring { display: none; }
+.yolo-box-canvas g.box:focus { outline: none; }
+.yolo-box-canvas g.box:focus .focus-ring { display: inline; }
+.yolo-readout, .yolo-readout * { color: var(--jp-content-font-color1, inherit) !important; }
+.yolo-readout td:first-child { white-space: nowrap; }
+.yolo-swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.35em;
+  border: 1px solid var(--jp-border-color1, #8a8a8a); vertical-align: baseline; }
+"""
+
+
+def _swatch(color: str) -> str:
+    return f'<span class="yolo-swatch" style="background:{color}"></span>'
 
 
 def _side_by_side(*children) -> w.HBox:
@@ -54,11 +80,16 @@ class BoxCanvas(anywidget.AnyWidget):
     """
 
     _esm = Path(__file__).parent / "widgets_js" / "box_canvas.js"
+    _css = _CSS
     boxes = traitlets.List(traitlets.Dict()).tag(sync=True)
     arrows = traitlets.List(traitlets.Dict()).tag(sync=True)
     S = traitlets.Int(7).tag(sync=True)
     cell = traitlets.List(traitlets.Int()).tag(sync=True)
     size = traitlets.Int(360).tag(sync=True)
+    #: What the canvas is, for screen readers (the aria-label of its group).
+    label = traitlets.Unicode("Boxes on the image").tag(sync=True)
+    #: Read out by a polite live region after each change (the loss, set by the playgrounds).
+    announce = traitlets.Unicode("").tag(sync=True)
 
     def __repr__(self) -> str:  # the default repr lists every trait, ESM source included
         return f"BoxCanvas({len(self.boxes)} boxes, S={self.S})"
@@ -133,7 +164,10 @@ class BoxPlayground(w.VBox):
         for b, box in enumerate(preds):
             color = PRED_COLORS[b % len(PRED_COLORS)]
             boxes.append(dict(name=f"pred{b}", xyxy=list(box), color=color, label=f"predictor {b + 1}", editable=True))
-        self.canvas = BoxCanvas(boxes=boxes, S=S)
+        self.canvas = BoxCanvas(
+            boxes=boxes, S=S,
+            label=f"Box playground: the object and {len(preds)} predicted boxes on a {S}×{S} grid",
+        )
         self.label = label
         slider = dict(continuous_update=True, style={"description_width": "110px"}, layout=w.Layout(width="330px"))
         self.lambda_coord = w.FloatSlider(value=lambda_coord, min=0, max=20, step=0.5, description="λ_coord", **slider)
@@ -196,6 +230,10 @@ class BoxPlayground(w.VBox):
                        dict(name=f"size{b}", xyxy=list(corner), color=color)]
         self.canvas.arrows = arrows
         self.canvas.cell = list(view.cell)
+        self.canvas.announce = (
+            f"Total loss {view.terms['total']:.4f}; responsible: predictor {view.responsible + 1}, "
+            f"IoU {view.ious[view.responsible]:.2f}."
+        )
         self.readout.value = self._table(view)
 
     @staticmethod
@@ -260,6 +298,7 @@ class IoUPlayground(w.VBox):
                 dict(name="pred", xyxy=list(pred), color=PRED_COLORS[0], label="prediction", editable=True),
             ],
             S=0,
+            label="IoU playground: a target box and a predicted box",
         )
         self.readout = w.HTML()
         self.canvas.observe(self._update, names="boxes")
@@ -286,13 +325,16 @@ class IoUPlayground(w.VBox):
             gx, gy = view.grads[name][0] + view.grads[name][2], view.grads[name][1] + view.grads[name][3]
             pull = (gx * gx + gy * gy) ** 0.5
             rows += (
-                f'<tr style="color:{LOSS_COLORS[name]}"><td><b>{name.upper()}</b></td>'
+                f"<tr><td>{_swatch(LOSS_COLORS[name])}<b>{name.upper()}</b></td>"
                 f"{_cell(value, _attr('data-value', name))}{_cell(view.losses[name], _attr('data-loss', name))}"
                 f"{_cell(pull, _attr('data-pull', name))}</tr>"
             )
         hint = ""
         if view.values["iou"] == 0:
             hint = "<p><i>The boxes do not overlap: IoU is 0 wherever the prediction goes, so its loss has no gradient.</i></p>"
+        self.canvas.announce = "Losses: " + ", ".join(
+            f"{name.upper()} {view.losses[name]:.4f}" for name in view.values
+        ) + "."
         self.readout.value = (
             '<div class="yolo-readout" style="font-size:13px;margin-left:12px">'
             "<table><tr><th></th><th>value</th><th>loss</th><th>pull on centre</th></tr>"
