@@ -39,10 +39,11 @@ lab: $(LEARNER_STAMP)
 		--LabApp.default_url=/lab/tree/$(notdir $(FIRST_LESSON)) \
 		--ContentsManager.hide_globs='$(LAB_HIDE)'
 
-# One torch thread here, while `make notebooks` executes the lessons with every core: nbval
+# One torch thread per test worker (two workers, one test file each at a time), while
+# `make notebooks` executes the lessons with every core: nbval
 # then proves each lesson's text output is the same on a second run and with 1 and 2 threads.
 test: setup
-	OMP_NUM_THREADS=1 $(PY) -m pytest tests $(NBVAL) notebooks/*.ipynb
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile tests $(NBVAL) notebooks/*.ipynb
 
 unit: setup
 	$(PY) -m pytest tests
