@@ -210,16 +210,13 @@ def _split(pred: Tensor, target: Tensor, B: int, fields: Tensor | None = None) -
     )
 
 
-def _image_corners(xy: Tensor, wh: Tensor) -> tuple[Tensor, Tensor]:
-    """Cell-relative boxes, ``xy`` and ``wh`` each ``[2, ..., N, S, S]``, to their image-space
-    corners ``(x1, y1)`` and ``(x2, y2)``, each ``[2, ..., N, S, S]``: the arithmetic of
-    :func:`~yolo_lesson.grid.cells_to_image` then :func:`~yolo_lesson.boxes.cxcywh_to_xyxy`,
-    on fields instead of a ``[..., 4]`` tensor."""
-    S = xy.shape[-1]
-    index = torch.arange(S, dtype=xy.dtype, device=xy.device)
-    # The cell's column for x (it varies along the last dimension), its row for y.
-    cell = torch.stack([index.expand(S, S), index[:, None].expand(S, S)])  # [2, S, S]
-    centre = (xy + cell.view(2, *[1] * (xy.dim() - 3), S, S)) / S
+def _image_corners(xy: Tensor, wh: Tensor, cell: Tensor, S: int) -> tuple[Tensor, Tensor]:
+    """Cell-relative boxes, ``xy`` and ``wh`` each ``[2, ...]``, in the cells ``cell`` (their
+    column and row, ``[2, ...]``, broadcast), to their image-space corners ``(x1, y1)`` and
+    ``(x2, y2)``, each ``[2, ...]``: the arithmetic of :func:`~yolo_lesson.grid.cells_to_image`
+    then :func:`~yolo_lesson.boxes.cxcywh_to_xyxy`, on fields instead of a ``[..., 4]``
+    tensor."""
+    centre = (xy + cell) / S
     half = wh / 2
     return centre - half, centre + half
 
@@ -237,23 +234,33 @@ def _field_iou(a: tuple[Tensor, Tensor], b: tuple[Tensor, Tensor]) -> Tensor:
 
 def _responsibility(parts: _Parts, wh: str, tie_break: str) -> tuple[Tensor, Tensor]:
     """IoUs ``[B, N, S, S]`` of each predictor with its cell's object, in image coordinates
-    (not set to 0 in empty cells: the caller masks them if it needs to), and the responsible
-    mask ``[B, N, S, S]``: the highest IoU of each object cell, the first predictor on a tie;
-    where every IoU of a cell is 0, the smallest RMSE (``tie_break="rmse"``) or the first
-    predictor (``"first"``). No graph: the IoU is a target, not a path."""
+    (0 in empty cells), and the responsible mask ``[B, N, S, S]``: the highest IoU of each
+    object cell, the first predictor on a tie; where every IoU of a cell is 0, the smallest
+    RMSE (``tie_break="rmse"``) or the first predictor (``"first"``). No graph: the IoU is a
+    target, not a path."""
     with torch.no_grad():
+        B, N, S, _ = parts.conf.shape
+        # Only object cells have a responsible predictor, so only they are computed: the K
+        # object cells are gathered by their index in the flattened grid (n·S·S + row·S +
+        # col), and their results scattered back. Each operation below then runs on K
+        # values per predictor instead of N·S·S (a few percent of them in a typical batch).
+        cells = parts.obj.flatten().nonzero().squeeze(1)  # [K]
+        cell = torch.stack([cells % S, cells // S % S]).to(parts.xy.dtype)[:, None]  # [2, 1, K]: column, row
+        xy = parts.xy.flatten(2).index_select(2, cells)  # [2, B, K]
+        out_wh = parts.wh.flatten(2).index_select(2, cells)  # [2, B, K]
+        target_xy = parts.target_xy.flatten(1).index_select(1, cells)[:, None]  # [2, 1, K]
+        target_wh = parts.target_wh.flatten(1).index_select(1, cells)[:, None]  # [2, 1, K]
         # The box the outputs stand for: under "predicted_sqrt" the outputs are √w, √h.
-        wh = parts.wh.square() if wh == "predicted_sqrt" else parts.wh  # [2, B, N, S, S]
-        target_xy, target_wh = parts.target_xy[:, None], parts.target_wh[:, None]  # [2, 1, N, S, S]
+        box_wh = out_wh.square() if wh == "predicted_sqrt" else out_wh
         ious = _field_iou(
-            _image_corners(parts.xy, wh),  # 2 x [2, B, N, S, S]
-            _image_corners(target_xy, target_wh),  # 2 x [2, 1, N, S, S], broadcast over B
-        )  # [B, N, S, S]
+            _image_corners(xy, box_wh, cell, S),  # 2 x [2, B, K]
+            _image_corners(target_xy, target_wh, cell, S),  # 2 x [2, 1, K], broadcast over B
+        )  # [B, K]
         # The first predictor with the highest IoU, by a running comparison over the B
         # predictors (B = 2 in the paper): a strict ">" keeps the first on a tie. A reduction
         # over the leading dimension (argmax or max) gives the same answer but measured up to
         # a hundred times slower on CPU for these small, flat tensors.
-        best = torch.zeros(ious.shape[1:], dtype=torch.long, device=ious.device)  # [N, S, S]
+        best = torch.zeros(ious.shape[1:], dtype=torch.long, device=ious.device)  # [K]
         best_iou = ious[0]
         for b in range(1, len(ious)):
             better = ious[b] > best_iou
@@ -264,10 +271,9 @@ def _responsibility(parts: _Parts, wh: str, tie_break: str) -> tuple[Tensor, Ten
             # smallest RMSE over (x, y, w, h), centres in image units (x / S), answers. The
             # squared distance orders the predictors as its root does; darknet's starting
             # bound (an RMSE of 20) is left out: its -1 index would be out of the cell.
-            S = parts.xy.shape[-1]
-            centre = (parts.xy / S - target_xy / S).square()  # [2, B, N, S, S]
-            size = (wh - target_wh).square()  # [2, B, N, S, S]
-            distance = centre[0] + centre[1] + size[0] + size[1]  # [B, N, S, S]
+            centre = (xy / S - target_xy / S).square()  # [2, B, K]
+            size = (box_wh - target_wh).square()  # [2, B, K]
+            distance = centre[0] + centre[1] + size[0] + size[1]  # [B, K]
             closest = torch.zeros_like(best)
             best_distance = distance[0]
             for b in range(1, len(distance)):
@@ -275,8 +281,12 @@ def _responsibility(parts: _Parts, wh: str, tie_break: str) -> tuple[Tensor, Ten
                 closest = torch.where(closer, b, closest)
                 best_distance = torch.where(closer, distance[b], best_distance)
             best = torch.where(best_iou > 0, best, closest)
-        predictor = torch.arange(len(ious), device=ious.device)[:, None, None, None]  # [B, 1, 1, 1]
-        return ious, (predictor == best) & parts.obj
+        predictor = torch.arange(B, device=ious.device)[:, None]  # [B, 1]
+        # Back to the grid: 0 and False in every cell without an object.
+        grid_ious = ious.new_zeros(B, N * S * S).index_copy_(1, cells, ious)
+        responsible = torch.zeros(B, N * S * S, dtype=torch.bool, device=ious.device)
+        responsible.index_copy_(1, cells, predictor == best)
+        return grid_ious.view(B, N, S, S), responsible.view(B, N, S, S)
 
 
 def _squared_error(value: Tensor, goal: Tensor) -> Tensor:
@@ -470,8 +480,7 @@ def responsibility(
     # pred is compared in float32, not in float16 (whose rounding can flip a near tie).
     dtype = _compute_dtype(pred, target)
     parts = _split(pred.to(dtype), target.to(dtype), B)
-    ious, responsible = _responsibility(parts, wh, tie_break)
-    ious = torch.where(parts.obj, ious, 0)  # 0 in empty cells, as documented
+    ious, responsible = _responsibility(parts, wh, tie_break)  # 0 and False in empty cells
     return Responsibility(ious.movedim(0, -1), responsible.movedim(0, -1))  # [N, S, S, B] each
 
 
