@@ -417,7 +417,6 @@ def _closed_form_terms(
     parts = _split(pred.detach(), target, B, fields=fields)  # geometry only: no graph
     ious, resp = _responsibility(parts, wh, tie_break)  # [B, N, S, S] each
     obj = parts.obj  # [N, S, S]
-    noobj = ~resp if noobj_scope == "not_responsible" else ~obj  # [B, N, S, S] or [N, S, S]
 
     # The outputs are roots under "predicted_sqrt": so are the goals of w, h.
     target_wh = parts.target_wh.sqrt() if wh == "predicted_sqrt" else parts.target_wh  # [2, N, S, S]
@@ -428,12 +427,13 @@ def _closed_form_terms(
     ])
 
     # The weights of x, y, w, h, conf of a predictor when it is responsible, and when it is
-    # not (then only its confidence counts, in the no-object term if noobj says so).
-    if_responsible = torch.tensor([lambda_coord * scale] * 4 + [scale], dtype=dtype, device=pred.device)
-    otherwise = torch.tensor([0.0] * 4 + [lambda_noobj * scale], dtype=dtype, device=pred.device)
-    fields_shape = (5, 1, 1, 1, 1)  # one value per field, broadcast over [B, N, S, S]
-    otherwise = otherwise.view(fields_shape) * noobj  # [5, B or 1, N, S, S]
-    weight = torch.where(resp, if_responsible.view(fields_shape), otherwise)  # [5, B, N, S, S]
+    # not: then only its confidence counts, in the no-object term.
+    if_responsible, otherwise = torch.tensor(
+        [[lambda_coord * scale] * 4 + [scale], [0.0] * 4 + [lambda_noobj * scale]], dtype=dtype, device=pred.device
+    ).view(2, 5, 1, 1, 1, 1)  # one value per field, broadcast over [B, N, S, S]
+    if noobj_scope == "empty_cells":  # ...and only in a cell without an object
+        otherwise = otherwise * ~obj  # [5, 1, N, S, S]
+    weight = torch.where(resp, if_responsible, otherwise)  # [5, B, N, S, S]
     class_weight = obj.to(dtype)[..., None] * scale  # [N, S, S, 1]
     # A weight of 0 multiplies (pred - goal) before it is squared: a huge value in a cell
     # outside every term gives 0 · 1e20 = 0, never 0 · inf = NaN. The goals are built with
