@@ -5,9 +5,9 @@
 * a floor, one ``mse_loss`` forward + backward over a tensor of the prediction's shape: the
   cheapest loss PyTorch can compute on that tensor (target: at most 10x it at N = 64 and 256);
   the floor, the loss (its closed-form backward, the default) and the loss with
-  ``backward="autograd"`` are timed in turn, call after call, so that all three see the same
-  load on a shared machine; the ratio is that of the medians, the 10th percentiles' in
-  brackets;
+  ``backward="autograd"`` are timed in turn, in blocks of 10 calls, so that all three see
+  the same load on a shared machine; the ratio is that of the medians, the 10th
+  percentiles' in brackets;
 * optionally ``torch.compile`` of the same module: its speed-up and its one-off compile cost.
 
 Run alone with ``.venv/bin/python benchmarks/bench_loss.py`` or as part of ``benchmarks/run.py``.
@@ -81,15 +81,18 @@ def floor_fn() -> Callable:
     return floor
 
 
-def interleaved_ms(steps: dict[str, Callable[[], None]], repeats: int) -> dict[str, tuple[float, float]]:
-    """Each step called in turn, ``repeats`` rounds (after one untimed round): per step the
-    median and the 10th percentile of its wall-clock times, in milliseconds."""
+def interleaved_ms(steps: dict[str, Callable[[], None]], repeats: int, block: int = 10) -> dict[str, tuple[float, float]]:
+    """The steps take turns, ``block`` timed calls each after one untimed call (so that each
+    is timed with its own data in the caches, as in a training loop, but all of them under
+    the same load), until each has ``repeats`` timed calls: per step the median and the 10th
+    percentile of its wall-clock times, in milliseconds."""
     times: dict[str, list[float]] = {name: [] for name in steps}
-    for timed in [False] + [True] * max(1, repeats):
+    while len(times[next(iter(steps))]) < max(1, repeats):
         for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            if timed:
+            step()  # untimed: the first call after another step's
+            for _ in range(block):
+                start = time.perf_counter()
+                step()
                 times[name].append(time.perf_counter() - start)
     return {
         name: (1000 * statistics.median(t), 1000 * statistics.quantiles(t, n=10, method="inclusive")[0])
