@@ -436,8 +436,9 @@ def _closed_form_terms(
     weight = torch.where(resp, if_responsible, otherwise)  # [5, B, N, S, S]
     class_weight = obj.to(dtype)[..., None] * scale  # [N, S, S, 1]
     # A weight of 0 multiplies (pred - goal) before it is squared: a huge value in a cell
-    # outside every term gives 0 · 1e20 = 0, never 0 · inf = NaN. The goals are built with
-    # torch.where, so a NaN IoU of an empty cell never reaches them.
+    # outside every term gives 0 · 1e20 = 0, never 0 · inf = NaN. The confidence goals are
+    # built with torch.where: the IoU of a predictor that is not responsible (NaN for a huge
+    # box) never reaches them.
     return LossTerms(
         *_WeightedSquaredError.apply(pred, fields, goal, weight, parts.one_hot, class_weight, resp)
     )
