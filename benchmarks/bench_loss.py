@@ -4,6 +4,10 @@
   vectorization buys (target: at least 50x faster at N = 64);
 * a floor, one ``mse_loss`` forward + backward over a tensor of the prediction's shape: the
   cheapest loss PyTorch can compute on that tensor (target: at most 10x it at N = 64 and 256);
+  the floor, the loss (its closed-form backward, the default) and the loss with
+  ``backward="autograd"`` are timed in turn, in blocks of 10 calls, so that all three see
+  the same load on a shared machine; the ratio is that of the medians, the 10th
+  percentiles' in brackets;
 * optionally ``torch.compile`` of the same module: its speed-up and its one-off compile cost.
 
 Run alone with ``.venv/bin/python benchmarks/bench_loss.py`` or as part of ``benchmarks/run.py``.
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -76,6 +81,25 @@ def floor_fn() -> Callable:
     return floor
 
 
+def interleaved_ms(steps: dict[str, Callable[[], None]], repeats: int, block: int = 10) -> dict[str, tuple[float, float]]:
+    """The steps take turns, ``block`` timed calls each after one untimed call (so that each
+    is timed with its own data in the caches, as in a training loop, but all of them under
+    the same load), until each has ``repeats`` timed calls: per step the median and the 10th
+    percentile of its wall-clock times, in milliseconds."""
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    while len(times[next(iter(steps))]) < max(1, repeats):
+        for name, step in steps.items():
+            step()  # untimed: the first call after another step's
+            for _ in range(block):
+                start = time.perf_counter()
+                step()
+                times[name].append(time.perf_counter() - start)
+    return {
+        name: (1000 * statistics.median(t), 1000 * statistics.quantiles(t, n=10, method="inclusive")[0])
+        for name, t in times.items()
+    }
+
+
 def loop_fn(p: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return reference_yolo_v1_loss(p, t, S=S, B=B, C=C).total
 
@@ -87,6 +111,7 @@ def sizes(options: Options) -> list[int]:
 def eager_rows(options: Options) -> list[Row]:
     rows = []
     criterion = YoloV1Loss(S=S, B=B, C=C)
+    by_autograd = YoloV1Loss(S=S, B=B, C=C, backward="autograd")
     # The loop reference computes on Python floats and scalar tensors, which never use a
     # second thread: it is timed once per N, with one thread, and every row compares with it.
     loops = {}
@@ -98,14 +123,19 @@ def eager_rows(options: Options) -> list[Row]:
         with threads(n_threads):
             for n in sizes(options):
                 pred, target = make_batch(n)
-                floor_ms = median_ms(forward_backward(floor_fn(), pred, target), options.repeats)
-                loss_ms = median_ms(forward_backward(loss_fn(criterion), pred, target), options.repeats)
+                timed = interleaved_ms({
+                    "floor": forward_backward(floor_fn(), pred, target),
+                    "loss": forward_backward(loss_fn(criterion), pred, target),
+                    "autograd": forward_backward(loss_fn(by_autograd), pred, target),
+                }, options.repeats)
+                (floor_ms, floor_p10), (loss_ms, loss_p10) = timed["floor"], timed["loss"]
                 loop_ms, loop_calls = loops[n]
                 rows.append(Row(SECTION, f"floor: mse_loss fwd+bwd, N={n}", n_threads, floor_ms))
-                rows.append(
-                    Row(SECTION, f"YoloV1Loss fwd+bwd, N={n}", n_threads, loss_ms,
-                        *times_floor(loss_ms, floor_ms, "floor", FLOOR_TARGET.get(n)))
-                )
+                for name, label, target_ratio in [("loss", "", FLOOR_TARGET.get(n)), ("autograd", "(backward='autograd') ", None)]:
+                    ms, p10 = timed[name]
+                    ratio, goal, status = times_floor(ms, floor_ms, "floor", target_ratio)
+                    rows.append(Row(SECTION, f"YoloV1Loss {label}fwd+bwd, N={n}", n_threads, ms,
+                                    f"{ratio} (p10 {p10 / floor_p10:.1f}x)", goal, status))
                 rows.append(
                     Row(SECTION, f"loop reference fwd+bwd, N={n}", 1, loop_ms,
                         *faster(loop_ms, loss_ms, f"YoloV1Loss ({n_threads} thr.)", LOOP_TARGET.get(n)),

@@ -1,7 +1,7 @@
 """Where the time of one ``YoloV1Loss`` forward + backward goes: PyTorch's profiler, operators
 sorted by their own CPU time, and the number of operator calls per step.
 
-    .venv/bin/python benchmarks/profile_loss.py [--n 64] [--steps 50] [--rows 20]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/profile_loss.py [--n 64] [--steps 50] [--rows 20] [--backward autograd]
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=50, help="forward + backward steps profiled")
     parser.add_argument("--rows", type=int, default=20, help="operators listed")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--backward", choices=["closed_form", "autograd"], default="closed_form",
+                        help="how YoloV1Loss computes its gradient")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     pred, target = make_batch(args.n)
-    step = forward_backward(loss_fn(YoloV1Loss(S=S, B=B, C=C)), pred, target)
+    step = forward_backward(loss_fn(YoloV1Loss(S=S, B=B, C=C, backward=args.backward)), pred, target)
     for _ in range(5):
         step()  # warm-up
     with profile(activities=[ProfilerActivity.CPU]) as prof:

@@ -11,7 +11,7 @@ import torch
 
 from reference_loss import iou_cxcywh, reference_yolo_v1_loss, responsible_predictor
 from yolo_lesson.grid import encode_batch
-from yolo_lesson.loss import LossTerms, YoloV1Loss, responsibility, wh_transform, yolo_v1_loss
+from yolo_lesson.loss import LossTerms, YoloV1Loss, _WeightedSquaredError, responsibility, wh_transform, yolo_v1_loss
 
 TERMS = ("total", "box", "obj", "noobj", "cls")
 WH_MODES = ("predicted_sqrt", "signed_sqrt", "clamped_sqrt", "linear")
@@ -531,6 +531,125 @@ def test_gradcheck_total_with_target_one(reduction):
     assert torch.autograd.gradcheck(f, (pred.requires_grad_(),))
 
 
+# ---------------------------------------------------------------- closed-form backward
+# backward="closed_form" (the default) writes the gradient out, 2 · weight · (pred - goal);
+# backward="autograd" lets PyTorch differentiate the step-by-step terms. Both must give the
+# same terms and the same gradients, for every option, also when a term is differentiated
+# on its own; the closed-form Function itself is checked against finite differences.
+
+# Weights of the terms in a loss that differentiates each term differently: exercises the
+# closed form's general path (a gradient per term), not only total.backward().
+TERM_WEIGHTS = {"total": 1.0, "box": 2.0, "obj": 3.0, "noobj": -1.0, "cls": 0.5}
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("option", OPTIONS, ids=OPTION_IDS)
+def test_closed_form_equals_autograd(seed, option):
+    S, B, C = 4, 2 + seed % 2, 3  # B = 2 and B = 3
+    pred, target = random_case(seed + 30, S=S, B=B, C=C, wh=option["wh"])
+    options = dict(S=S, B=B, C=C, lambda_coord=4.0, lambda_noobj=0.3, **option)
+    for combine in ("total", "weighted"):
+        grads, values = [], []
+        for backward in ("closed_form", "autograd"):
+            leaf = pred.clone().requires_grad_()
+            terms = yolo_v1_loss(leaf, target, backward=backward, **options)
+            values.append(terms)
+            if combine == "total":
+                terms.total.backward()
+            else:
+                sum(w * getattr(terms, name) for name, w in TERM_WEIGHTS.items()).backward()
+            grads.append(leaf.grad)
+        for name in TERMS:
+            torch.testing.assert_close(getattr(values[0], name), getattr(values[1], name), rtol=1e-12, atol=1e-14, msg=name)
+        torch.testing.assert_close(grads[0], grads[1], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("term", TERMS)
+def test_closed_form_each_term_alone_equals_autograd(term):
+    """terms.<name>.backward() for one term: the other outputs get no gradient (None)."""
+    pred, target = random_case(7, S=4, B=2, C=3)
+    grads = []
+    for backward in ("closed_form", "autograd"):
+        leaf = pred.clone().requires_grad_()
+        getattr(yolo_v1_loss(leaf, target, S=4, B=2, C=3, backward=backward), term).backward()
+        grads.append(leaf.grad)
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-12, atol=1e-14)
+
+
+def weighted_squared_error_inputs(seed=0, N=2, S=3, B=2, C=3):
+    """Random inputs of the closed-form Function: pred, its box fields, goals, weights of 0
+    and of a few λ values, a responsible mask."""
+    g = torch.Generator().manual_seed(seed)
+    pred = torch.randn(N, S, S, B * 5 + C, generator=g, dtype=torch.float64)
+    fields = pred[..., : B * 5].unflatten(-1, (B, 5)).permute(4, 3, 0, 1, 2).contiguous()
+    goal = torch.rand(5, B, N, S, S, generator=g, dtype=torch.float64)
+    weight = torch.tensor([0.0, 0.5, 1.0, 5.0], dtype=torch.float64)[torch.randint(0, 4, (5, B, N, S, S), generator=g)]
+    one_hot = torch.rand(N, S, S, C, generator=g, dtype=torch.float64)
+    class_weight = torch.randint(0, 2, (N, S, S, 1), generator=g).double() * 0.5
+    responsible = torch.rand(B, N, S, S, generator=g) < 0.4
+    return pred, fields, goal, weight, one_hot, class_weight, responsible
+
+
+def test_gradcheck_of_the_closed_form_function():
+    """Every output (total and the four terms) of the Function against finite differences,
+    and its second derivative: gradgradcheck differentiates the backward pass itself."""
+    pred, *constants = weighted_squared_error_inputs()
+    fields = constants[0]
+
+    def f(p):
+        # fields is a copy of pred's box blocks: recomputed from p, as the loss computes it
+        moved = p[..., :10].unflatten(-1, (2, 5)).permute(4, 3, 0, 1, 2).contiguous()
+        return _WeightedSquaredError.apply(p, moved, *constants[1:])
+
+    assert torch.equal(fields, pred[..., :10].unflatten(-1, (2, 5)).permute(4, 3, 0, 1, 2))
+    pred.requires_grad_()
+    assert torch.autograd.gradcheck(f, (pred,))
+    assert torch.autograd.gradgradcheck(f, (pred,))
+
+
+def test_closed_form_terms_equal_a_direct_weighted_sum():
+    """forward: box = Σ over the x, y, w, h fields, obj and noobj split the confidence field
+    by the responsible mask, cls over the class scores; total is their sum."""
+    pred, fields, goal, weight, one_hot, class_weight, responsible = weighted_squared_error_inputs(1)
+    total, box, obj, noobj, cls = _WeightedSquaredError.apply(pred, fields, goal, weight, one_hot, class_weight, responsible)
+    error = weight * (fields - goal) ** 2
+    torch.testing.assert_close(box, error[:4].sum())
+    torch.testing.assert_close(obj, error[4][responsible].sum())
+    torch.testing.assert_close(noobj, error[4][~responsible].sum())
+    torch.testing.assert_close(cls, (class_weight * (pred[..., 10:] - one_hot) ** 2).sum())
+    assert total.item() == box.item() + obj.item() + noobj.item() + cls.item()
+
+
+@pytest.mark.parametrize("wh", ["predicted_sqrt", "linear"])
+def test_second_derivatives_equal_autograd(wh):
+    """backward(create_graph=True) through the closed form: a Hessian-vector product equals
+    autograd's (the loss is quadratic in pred once responsibility is fixed: 2 · weight · v)."""
+    pred, target = random_case(3, S=4, B=2, C=3, wh=wh)
+    v = torch.randn(pred.shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    products = []
+    for backward in ("closed_form", "autograd"):
+        leaf = pred.clone().requires_grad_()
+        (grad,) = torch.autograd.grad(yolo_v1_loss(leaf, target, S=4, B=2, C=3, wh=wh, backward=backward).total, leaf, create_graph=True)
+        (hv,) = torch.autograd.grad((grad * v).sum(), leaf)
+        products.append(hv)
+    torch.testing.assert_close(products[0], products[1], rtol=1e-12, atol=1e-14)
+    assert torch.count_nonzero(products[0]) > 0
+
+
+def test_closed_form_half_precision_matches_autograd():
+    """A float16 pred is computed in float32 on both paths; its gradient comes back as float16."""
+    pred, target = random_case(5, S=4, B=2, C=3)
+    grads = []
+    for backward in ("closed_form", "autograd"):
+        leaf = pred.half().requires_grad_()
+        terms = yolo_v1_loss(leaf, target.float(), S=4, B=2, C=3, backward=backward)
+        assert terms.total.dtype == torch.float32
+        terms.total.backward()
+        assert leaf.grad.dtype == torch.float16
+        grads.append(leaf.grad.float())
+    torch.testing.assert_close(grads[0], grads[1], rtol=2e-3, atol=1e-4)
+
+
 # ---------------------------------------------------------------- edge cases
 
 
@@ -698,9 +817,10 @@ def test_half_precision_predictions(dtype):
 
 
 @pytest.mark.parametrize("option", OPTIONS[::3], ids=OPTION_IDS[::3])
-def test_module_equals_the_function(option):
+@pytest.mark.parametrize("backward", ["closed_form", "autograd"])
+def test_module_equals_the_function(option, backward):
     pred, target = random_case(14, S=3, B=3, C=4)
-    options = dict(lambda_coord=3.0, lambda_noobj=0.25, **option)
+    options = dict(lambda_coord=3.0, lambda_noobj=0.25, backward=backward, **option)
     module = YoloV1Loss(S=3, B=3, C=4, **options)
     by_module = module(pred, target)
     by_function = yolo_v1_loss(pred, target, S=3, B=3, C=4, **options)
@@ -708,6 +828,7 @@ def test_module_equals_the_function(option):
         assert torch.equal(getattr(by_module, name), getattr(by_function, name))
     assert "lambda_coord=3.0" in repr(module) and "0x" not in repr(module)
     assert f"tie_break={option['tie_break']!r}" in repr(module) and f"reduction={option['reduction']!r}" in repr(module)
+    assert f"backward={backward!r}" in repr(module)
 
 
 # ---------------------------------------------------------------- bad inputs
@@ -763,6 +884,7 @@ BAD_OPTIONS = {
     "noobj_scope": ({"noobj_scope": "empty"}, r"noobj_scope must be one of .*got 'empty'"),
     "tie_break": ({"tie_break": "last"}, r"tie_break must be one of 'rmse', 'first', got 'last'"),
     "reduction": ({"reduction": "mean"}, r"reduction must be one of 'batchmean', 'sum', got 'mean'"),
+    "backward": ({"backward": "numeric"}, r"backward must be one of 'closed_form', 'autograd', got 'numeric'"),
     "S": ({"S": 0}, r"S must be a positive int, got 0"),
 }
 
@@ -792,6 +914,7 @@ def test_bad_option_raises_a_value_error_naming_it(kwargs, message):
         ({"wh": "plain"}, r"wh must be one of"),
         ({"tie_break": None}, r"tie_break must be one of 'rmse', 'first', got None"),
         ({"reduction": "none"}, r"reduction must be one of 'batchmean', 'sum', got 'none'"),
+        ({"backward": "manual"}, r"backward must be one of 'closed_form', 'autograd', got 'manual'"),
         ({"B": 0}, r"B must be a positive int"),
     ],
 )
