@@ -31,6 +31,21 @@
 # Here we build such a dataset ourselves, read it back, and look at each way it can go wrong.
 
 # %%
+# On Google Colab only: install the course package and its widgets from the repository.
+try:
+    import google.colab  # noqa: F401 (only Colab has this module)
+except ImportError:
+    pass
+else:
+    import subprocess
+    import sys
+
+    COURSE = "yolo-lesson[widgets] @ git+https://github.com/yolo-loss-from-scratch/course"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", COURSE], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip could not install {COURSE}:\n{done.stderr[-2000:]}")
+
+# %%
 import json
 import tempfile
 import warnings

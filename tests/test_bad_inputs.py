@@ -518,6 +518,8 @@ READERS_AND_RUNS = {
     "ShapesDataset: n a bool tensor": (lambda: data.ShapesDataset(torch.tensor(True)), ["n must be a positive int", "got True (a 0-dim torch.bool tensor)"]),
     "ShapesDataset: n a 1-element tensor": (lambda: data.ShapesDataset(torch.tensor([3])), ["n must be a positive int", "got a torch.int64 tensor of shape [1]"]),
     "YoloCollate: S a numpy bool": (lambda: data.YoloCollate(S=__import__("numpy").bool_(True)), ["S must be a positive int", "got True (numpy bool"]),
+    "yolo_v1_loss: target on another device than pred": (lambda: loss.yolo_v1_loss(PRED, TARGET.to(META)), ["pred and target must be on one device", "got pred on cpu, target on meta"]),
+    "responsibility: pred on another device than target": (lambda: loss.responsibility(PRED.to(META), TARGET), ["pred and target must be on one device", "got pred on meta, target on cpu"]),
     "nms: boxes and scores on two devices": (lambda: metrics.nms(XYXY.to(META), SCORES, 0.5), ["boxes and scores must be on one device", "got boxes on meta, scores on cpu"]),
     "batched_nms: labels on another device": (lambda: metrics.batched_nms(XYXY, SCORES, LABELS.to(META), 0.5), ["must be on one device", "labels on meta"]),
     "match_detections: ground truth on another device": (lambda: metrics.match_detections(XYXY, SCORES, XYXY.to(META)), ["boxes and scores and gt_boxes must be on one device", "gt_boxes on meta"]),

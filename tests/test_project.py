@@ -199,7 +199,8 @@ def test_declared_dependencies_cover_the_package_imports():
     for module in sorted((ROOT / "yolo_lesson").glob("*.py")):
         imported = set(re.findall(r"^\s*(?:import|from) ([a-zA-Z_]\w*)", module.read_text(), re.M))
         third_party = {name.lower() for name in imported - standard - {"yolo_lesson", "__future__"}}
-        names = {"pillow" if n == "pil" else n for n in third_party}  # Pillow's module is PIL
+        # Distribution names of the modules whose import name differs: Pillow is PIL, PyYAML is yaml.
+        names = {{"pil": "pillow", "yaml": "pyyaml"}.get(n, n) for n in third_party}
         allowed = widgets if module.name == "widgets.py" else core
         assert names <= allowed, f"{module.name} imports {sorted(names - allowed)}, not declared"
 

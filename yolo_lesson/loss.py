@@ -46,7 +46,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import require_choice, require_float, require_nonnegative_number, require_positive_int
+from ._checks import (
+    require_choice,
+    require_float,
+    require_nonnegative_number,
+    require_positive_int,
+    require_same_device,
+)
 from .boxes import _divide
 from .grid import WH_MODES, check_pred, check_target
 
@@ -474,6 +480,7 @@ def responsibility(
         :class:`Responsibility` with the IoUs and the boolean mask, both ``[N, S, S, B]``.
     """
     pred = check_pred(pred, S, B, C)
+    require_same_device(("pred", pred), ("target", target))
     target = check_target(target, S, C, N=pred.shape[0])
     require_choice("wh", wh, WH_TRANSFORMS)
     require_choice("tie_break", tie_break, TIE_BREAKS)
@@ -547,6 +554,7 @@ def yolo_v1_loss(
     N = pred.shape[0]
     if N == 0:
         raise ValueError("pred must hold at least one image (the loss is a sum divided by N), got N = 0")
+    require_same_device(("pred", pred), ("target", target))
     target = check_target(target, S, C, N=N)
     lambda_coord = require_nonnegative_number("lambda_coord", lambda_coord)
     lambda_noobj = require_nonnegative_number("lambda_noobj", lambda_noobj)
