@@ -63,8 +63,9 @@ _ = torch.manual_seed(0)
 # objects whose *centre* falls inside it, and predicts:
 #
 # - **B boxes** (B = 2), each as five numbers $(x, y, w, h, \text{conf})$: the box centre as an
-#   offset inside the cell ($x, y \in [0, 1]$, in cell units), its width and height as fractions of
-#   the whole image, and a **confidence** that says how sure the predictor is that it holds an
+#   offset inside the cell ($x, y \in [0, 1]$, in cell units), the *square roots* of its width and
+#   height as fractions of the whole image (the paper, section 2.2: "we predict the square root of
+#   the bounding box width and height"; [lesson 03](03_yolov1_loss.ipynb) says why), and a **confidence** that says how sure the predictor is that it holds an
 #   object, and how well its box fits it;
 # - **C class scores** (C = 20, the PASCAL VOC classes), one set per cell, shared by its B boxes.
 #
@@ -160,12 +161,13 @@ print("boxes", tuple(detections.boxes.shape), "| scores", tuple(detections.score
 
 # %% [markdown]
 # Let's check one of them by hand: predictor 1 of cell (3, 4) in image 0. Its centre in the image is
-# the cell's corner plus the offset, divided by S: $c_x = (\text{col} + x) / S$, $c_y = (\text{row} + y) / S$.
+# the cell's corner plus the offset, divided by S: $c_x = (\text{col} + x) / S$, $c_y = (\text{row} + y) / S$;
+# its size is the square of the two size outputs, $w = s_w^2$, $h = s_h^2$.
 # Detections are ordered by row, column, predictor, so it sits at index $(3 \cdot 7 + 4) \cdot 2 + 1 = 51$.
 
 # %%
-x, y, w, h = boxes[0, ROW, COL, 1].tolist()
-by_hand = cxcywh_to_xyxy(torch.tensor([(COL + x) / S, (ROW + y) / S, w, h]))
+x, y, root_w, root_h = boxes[0, ROW, COL, 1].tolist()   # the network outputs √w and √h
+by_hand = cxcywh_to_xyxy(torch.tensor([(COL + x) / S, (ROW + y) / S, root_w**2, root_h**2]))
 score = confidences[0, ROW, COL, 1] * class_scores[0, ROW, COL].max()
 entry = (ROW * S + COL) * B + 1
 torch.testing.assert_close(by_hand, detections.boxes[0, entry])
@@ -243,7 +245,8 @@ print(f"entry {entry}: box {[round(v, 3) for v in by_hand.tolist()]}, score {sco
 #
 # - YOLOv1 predicts, for each of the S × S cells, B boxes $(x, y, w, h, \text{conf})$ and C class
 #   scores: a tensor `[N, S, S, B*5 + C]`, `[N, 7, 7, 30]` in the paper.
-# - $x, y$ are offsets inside the cell (cell units); $w, h$ are fractions of the image; the class
+# - $x, y$ are offsets inside the cell (cell units); the size outputs are $\sqrt{w}, \sqrt{h}$, with
+#   $w, h$ fractions of the image; the class
 #   scores are shared by the cell's boxes.
 # - One reshape splits the tensor: `pred[..., :B*5].reshape(N, S, S, B, 5)` and `pred[..., B*5:]`;
 #   `yolo_lesson.grid.decode_predictions` turns it into image boxes, scores and labels.

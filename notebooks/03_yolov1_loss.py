@@ -273,7 +273,7 @@ print("image coordinates: IoU", [round(v, 3) for v in image.tolist()], "-> picks
 # The example also answers a common belief, "the responsible predictor is the one whose centre is
 # closest": predictor 1's centre is exact and it still loses, because its shape is wrong.
 
-# %%
+# %% mystnb={"image": {"alt": "A target box drawn solid with two predicted boxes: predictor 1, dashed, has the exact centre but is too narrow, IoU 0.70; predictor 0, solid, is shifted right but has the right shape, IoU 0.84, so the off-centre box is the responsible one."}}
 fig, ax = plt.subplots(figsize=(4.2, 4.2))
 image_axes(ax, title="exact centre, wrong shape (1) vs off-centre (0)")
 draw_grid(ax, 7)

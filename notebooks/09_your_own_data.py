@@ -200,7 +200,7 @@ for i in (0, 1, 479):
     assert float((image - original[0]).abs().max()) <= 0.5 / 255 + 1e-6
 print("boxes, labels and pixels read back as written")
 
-# %%
+# %% mystnb={"image": {"alt": "Four training images read back from the YOLO-format folder, each titled with its file name, showing coloured shapes on a noisy single-colour background with their boxes and class names drawn in orange."}}
 fig, axes = plt.subplots(1, 4, figsize=(10, 2.8))
 for ax, i in zip(axes, range(4)):
     image, boxes, labels = train_set[i]
@@ -253,7 +253,7 @@ print(len(exported), "val images from", shown(exported.files[0].parent), "| name
 # that ignores it pairs sideways pixels with upright boxes. The package applies the tag before
 # anything else.
 
-# %%
+# %% mystnb={"image": {"alt": "Left: a phone photo's pixels as stored, lying on their side, so the labelled boxes fall on empty background. Right: the same photo as the reader returns it, turned upright by its EXIF orientation, with each box around its shape."}}
 PHONE = WORK / "phone"
 # The picture as the photographer saw it: portrait, two shapes images one above the other
 # (128 pixels high, 64 wide), and its boxes (each image's boxes squeezed into its half).
@@ -406,7 +406,7 @@ except KeyboardInterrupt:
 # step 45 on; a changed batch size or seed is refused instead, since the data order of the steps
 # still to come depends on them (the docstring of `train` lists each case).
 
-# %%
+# %% mystnb={"image": {"alt": "The YOLOv1 loss on a log scale over 150 training steps, falling from about 7 to about 0.6, with a dashed line at step 45 where the run was stopped and resumed with a new learning rate; the curve continues smoothly across it."}}
 history = train(model, loader, paper_loss, steps=150, lr=1e-3, progress=False,
                 checkpoint=CHECKPOINT, checkpoint_every=20, resume=True)
 saved = torch.load(CHECKPOINT, weights_only=True)
