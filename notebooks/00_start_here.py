@@ -25,7 +25,9 @@
 # **Why this course.** YOLO ("You Only Look Once", Redmon et al., CVPR 2016) made object
 # detection a single regression problem: one network, one pass, one tensor out. Everything it
 # learns, it learns from its **loss**, and that loss is easy to get subtly wrong: a wrong mask, a
-# mean where a sum belongs, a target of 1 where the paper says IoU. The course starts from a
+# mean where a sum belongs. Other departures from the paper, such as a confidence target of 1 where
+# the paper says IoU, are choices whose cost must be measured ([lesson 06](06_training_a_tiny_yolo.ipynb)
+# trains them). The course starts from a
 # popular article that writes the loss three ways, each with such a flaw, and builds the paper's
 # loss from scratch instead: term by term, with the equation first, then the code, then a test
 # and a picture. By [lesson 05](05_what_goes_wrong.ipynb) you will diagnose the article's versions yourself.
@@ -186,14 +188,15 @@ print(f"entry {entry}: box {[round(v, 3) for v in by_hand.tolist()]}, score {sco
 # first use (a few minutes, once) and opens JupyterLab on this notebook. `make test` runs every
 # check of the package and re-executes every lesson.
 #
-# **Order and time.** The lessons build on each other: take them in order. Budget about seven
+# **Order and time.** The lessons build on each other: take them in order. Budget about eight
 # hours in all for a first pass, with the exercises; the map below gives a time per lesson.
 # Lessons [01](01_boxes_and_iou.ipynb) to [03](03_yolov1_loss.ipynb) are the core: after them
 # you can write the YOLOv1 loss from its equation. [Lesson 04](04_gradients_and_lambda.ipynb)
 # shows what each term's gradient asks of the network, and
 # [lesson 05](05_what_goes_wrong.ipynb) is the payoff of the course's starting question.
 # Lessons [06](06_training_a_tiny_yolo.ipynb) to [08](08_beyond_v1.ipynb) put the loss to work
-# and look beyond YOLOv1.
+# and look beyond YOLOv1, and [lesson 09](09_your_own_data.ipynb) trains the same tiny YOLO on
+# your own labelled images.
 #
 # **How to read a lesson.** Run the cells top to bottom (*Run → Run All Cells* to catch up). Each
 # lesson writes a function inline, checks it against the package with `torch.testing.assert_close`,
@@ -239,6 +242,7 @@ print(f"entry {entry}: box {[round(v, 3) for v in by_hand.tolist()]}, score {sco
 # | [06 · Training a tiny YOLO](06_training_a_tiny_yolo.ipynb) | train on synthetic shapes; read per-term curves; compare losses by mAP | 45 min |
 # | [07 · From predictions to detections: NMS, precision–recall and mAP](07_predictions_to_detections.ipynb) | decode, NMS, precision–recall, mAP | 45 min |
 # | [08 · Beyond v1: what later YOLOs changed in the loss](08_beyond_v1.ipynb) | anchors, BCE objectness, IoU-family box losses, focal loss, a look at v8 | 45 min |
+| [09 · Your own data](09_your_own_data.ipynb) | write and read a dataset in the YOLO label format; catch what real labelling tools put in it; train from disk, stop and resume | 45 min |
 
 # %% [markdown]
 # ## Summary
