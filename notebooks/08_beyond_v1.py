@@ -78,7 +78,8 @@ _ = torch.manual_seed(0)
 # ## 1 · Anchors: predict a correction to a prior (YOLOv2, YOLOv3)
 #
 # In YOLOv1 a predictor outputs its box directly: a centre offset that nothing keeps inside the cell
-# and a width and height in image units that must cover everything from a bottle to a bus. Redmon &
+# and the square roots $\sqrt{w}, \sqrt{h}$ of a width and height in image units (paper §2.2), which
+# must cover everything from a bottle to a bus. Redmon &
 # Farhadi (YOLO9000, 2017) give each predictor a **prior**, an anchor box of typical shape found by
 # k-means on the training boxes, and let the network predict only a correction
 # $t = (t_x, t_y, t_w, t_h)$:
@@ -194,6 +195,8 @@ torch.testing.assert_close(my_encode(boxes, grid, anchors, S), targets_from_t, r
 torch.testing.assert_close(encode_anchor_boxes(boxes, grid, anchors, S, xy_target="logit"), t, rtol=1e-4, atol=1e-4)
 print("decode then encode gives σ(t_x), σ(t_y), t_w, t_h back (offset targets), and t (logit targets)")
 
+
+# %% [markdown]
 # **Which anchor gets the object?** YOLOv3 gives each object exactly one anchor: the one whose *shape*
 # overlaps it best, compared with the centres put on top of each other (where the box sits is the cell's
 # business, not the anchor's). With the centres aligned the intersection is $\min(w, p_w)\min(h, p_h)$:
@@ -528,7 +531,8 @@ for name, per_example in (("BCE", bce_with_logits(logits, labels, reduction="non
 # %% [markdown]
 # An honest footnote: the YOLOv3 report lists focal loss among the things that did *not* help it.
 # YOLOv3's objectness already separates "is there an object" from "which class", and the ignore
-# threshold removes the hardest false negatives; the class imbalance that focal loss fixes in RetinaNet
+# threshold keeps good boxes that are not an object's assigned anchor from being trained as "no object"
+# (they would be the hardest negatives); the class imbalance that focal loss fixes in RetinaNet
 # is partly handled there by design.
 #
 # ## 6 · A look at YOLOv8: distributions and task alignment
@@ -646,6 +650,9 @@ for j in metric.argsort(descending=True).tolist():
 # - **YOLOv8**: sides as 16-bin distributions trained with DFL (GFL, Li et al. 2020), positives ranked by
 #   $t = s^{0.5} u^{6}$ (TOOD's metric; TOOD itself uses α = 1). `distribution_focal_loss`,
 #   `distribution_to_distance`, `task_alignment_metric`.
+#
+# Next: [lesson 09](09_your_own_data.ipynb) trains the tiny YOLO of lesson 06 on your own labelled
+# images, read from disk.
 
 # %% [markdown]
 # ## Exercises
