@@ -598,7 +598,9 @@ for name in ("iou", "giou"):  # ∂loss/∂(x1, y1, x2, y2) of the prediction; +
 #
 # A network in training predicts anything: boxes of zero width, boxes shrunk to a point,
 # inverted boxes. Our inline IoU divides by the union, and two boxes of zero area have a union of
-# 0, so $0/0$ gives `nan`. One `nan` in a loss poisons every weight at the next step. (An inverted
+# 0, so $0/0$ gives `nan`. A `nan` that reaches the gradient poisons every weight at the next step
+# (a NaN loss value alone does not always: [lesson 05](05_what_goes_wrong.ipynb), section 2, shows a
+# NaN loss whose gradient stays finite). (An inverted
 # box against a real one is harmless: its clamped area is 0 and the union is the other box.)
 
 # %%
