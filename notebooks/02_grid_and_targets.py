@@ -388,8 +388,10 @@ plt.show()
 #
 # $$\text{responsible}(b) = \big[\, b = \arg\max_{b'} \operatorname{IoU}(\hat{\text{box}}_{b'}, \text{box}) \,\big].$$
 #
-# Only the responsible predictor gets the coordinate loss and the "there is an object here"
-# confidence target. Let's build one object and two guesses in its cell. One detail of the
+# (When no predicted box overlaps the object, every IoU is 0; [lesson 03](03_yolov1_loss.ipynb)
+# follows darknet and picks the predictor with the smallest RMSE instead.) Only the responsible
+# predictor gets the coordinate loss and a confidence target for "there is an object here", by
+# default the IoU of its box with the object ([lesson 03](03_yolov1_loss.ipynb), section 5). Let's build one object and two guesses in its cell. One detail of the
 # prediction tensor: the paper's network does not output a box's width and height but their
 # square roots, "we predict the square root of the bounding box width and height" (section 2.2;
 # [lesson 03](03_yolov1_loss.ipynb) says why). A predictor that draws a box 0.55 wide outputs
@@ -509,7 +511,8 @@ plt.show()
 #   are dropped (`assign_cells(...).dropped`). With S = 7 and ten random objects about 9 % are lost;
 #   a finer grid loses fewer.
 # - Of a cell's B predictors, the one whose box has the highest IoU with the object is responsible
-#   for it (`yolo_lesson.loss.responsibility`); the loss in [lesson 03](03_yolov1_loss.ipynb) is built on that mask.
+#   for it (`yolo_lesson.loss.responsibility`); when none overlaps it, the one with the smallest RMSE
+#   (lesson 03); the loss in [lesson 03](03_yolov1_loss.ipynb) is built on that mask.
 # - The network outputs √w and √h (paper, section 2.2); decoding squares them.
 # - `decode_predictions` turns every predictor into an image box with score = conf × best class score.
 #
