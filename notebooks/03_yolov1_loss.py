@@ -170,7 +170,7 @@ print(tuple(pred_boxes.shape), tuple(conf.shape), tuple(scores.shape))
 # the outputs (darknet squares them before its IoU, `src/detection_layer.c` lines 108–111):
 #
 # $$\mathbb{1}_{ij}^\text{obj} = \mathbb{1}_{i}^\text{obj} \cdot \big[\, j = \arg\max_{j'} \operatorname{IoU}(\text{box}_{ij'}, \widehat{\text{box}}_i) \,\big]
-# \qquad \text{(the first } j \text{ on a tie).}$$
+# \qquad \text{(the first } j \text{ on a tie of non-zero IoUs; the smallest RMSE when none overlaps).}$$
 #
 # **When no predictor overlaps the object.** Early in training it is common that every box of an
 # object cell misses the object: every IoU is 0, and "the highest IoU" is a tie of zeros. The paper
@@ -244,7 +244,8 @@ for tie_break in ("rmse", "first"):
     package = responsibility(miss, target, S=S, B=B, C=C, tie_break=tie_break).responsible[1, 1, 1]
     print(f"package, tie_break={tie_break!r}: predictor {int(package.int().argmax())}")
 assert torch.equal(resp_miss, responsibility(miss, target, S=S, B=B, C=C).responsible)
-#
+
+# %% [markdown]
 # **Why image coordinates?** In the target layout, $x, y$ are in *cell* units (0 to 1 across one
 # cell) while $w, h$ are in *image* units (0 to 1 across the whole image). An IoU computed directly
 # on the raw $(x, y, w, h)$ numbers mixes the two frames: a shift of 0.3 cell (0.3/7 ≈ 0.04 of the
@@ -349,9 +350,12 @@ print("gradient of sqrt:", w.grad.tolist())
 # The tutorials patch it in one of two ways, and the package keeps both, plus the root-less one,
 # as named variants of the option `wh` (for all three, the network's outputs are $w, h$ themselves):
 #
-# - `"signed_sqrt"`: $f(w) = w / \sqrt{|w| + \varepsilon}$, $\varepsilon = 10^{-6}$, the "sign trick"
-#   (e.g. Aladdin Persson's YOLOv1 from scratch: `torch.sign(w) * torch.sqrt(torch.abs(w + 1e-6))`).
-#   It equals $\sqrt{w}$ for any real box size, it is odd, and its slope at 0 is $1/\sqrt{\varepsilon} = 1000$;
+# - `"signed_sqrt"`: $f(w) = w / \sqrt{|w| + \varepsilon}$, $\varepsilon = 10^{-6}$, a sign-preserving
+#   root in the spirit of the tutorials' "sign trick" (Aladdin Persson's YOLOv1 from scratch writes
+#   `torch.sign(w) * torch.sqrt(torch.abs(w + 1e-6))`). It is not the same function: the package's
+#   form is continuous and odd, with slope $1/\sqrt{\varepsilon} = 1000$ at 0, while the tutorial's
+#   jumps from about $-0.001$ to $+0.001$ at $w = 0$ and has gradient 0 there (the gradient of
+#   `torch.sign`). For a box at least 1 % of the image wide both are within 0.01 % of $\sqrt{w}$;
 # - `"clamped_sqrt"`: $\sqrt{\max(w, \varepsilon)}$. Finite too, but flat for $w < \varepsilon$;
 # - `"linear"`: $w$ itself, no root.
 #
@@ -614,7 +618,8 @@ for reduction in ("sum / N", "mean"):
 
 # %% [markdown]
 # Under the mean, an object in a crowded image is learned four times more slowly, and the no-object
-# term (a mean over the ~95 other predictors) barely changes: the balance between terms, which is
+# term (a mean over the other predictors: 17 of the 18 in the first image, 14 in the second) barely
+# changes: the balance between terms, which is
 # exactly what λ_coord and λ_noobj are meant to set, now drifts with the number of objects. With a
 # sum, λ_coord = 5 always means "one unit of squared coordinate error weighs five units of squared
 # confidence error", per predictor. (One mean over the *whole* grid, the same divisor for every
@@ -623,7 +628,8 @@ for reduction in ("sum / N", "mean"):
 # %% [markdown]
 # ## 9 · The whole loss, inline
 #
-# The four terms and their sum, with every option of the package:
+# The four terms and their sum, with the package's `conf_target` and `noobj_scope` options (the
+# other two, `wh` and `tie_break`, stay at their defaults; see below):
 
 # %%
 def my_yolo_v1_loss(pred, target, B, lambda_coord=5.0, lambda_noobj=0.5,
@@ -665,6 +671,11 @@ terms = criterion(leaf, target)
 terms.total.backward()
 print({name: round(value.item(), 4) for name, value in terms._asdict().items()})
 print("gradient shape:", tuple(leaf.grad.shape), "all finite:", bool(torch.isfinite(leaf.grad).all()))
+
+# %% [markdown]
+# `backward='closed_form'` in the printout: the package computes the loss's gradient in closed form,
+# $2 \cdot \text{weight} \cdot (\text{pred} - \text{goal})$ for each squared error, and its tests check that it
+# equals autograd's; `YoloV1Loss(..., backward="autograd")` keeps autograd's step-by-step graph instead.
 
 # %% [markdown]
 # ## 10 · What λ_coord = 5 and λ_noobj = 0.5 do
@@ -735,15 +746,16 @@ plt.show()
 # is the authors' code: `src/detection_layer.c` (line numbers at commit `08c7cf9` of
 # `pjreddie/darknet`), its update in `src/connected_layer.c`, its test-time decoding
 # `get_detection_boxes`, and the released `cfg/yolov1.cfg`; "tutorials" are what popular
-# from-scratch implementations do (Aladdin Persson's YOLOv1 `loss.py` did all four in one version;
-# a later version changed its confidence target to the IoU).
+# from-scratch implementations do (Aladdin Persson's YOLOv1 `loss.py` roots a predicted w with the sign
+# trick, takes the highest IoU with `torch.max` and trains only empty cells towards "no object"; its
+# version at commit `658a37d` multiplies the confidence target by the IoU).
 # The last column is the package option that reproduces each; the defaults follow the paper where it
 # speaks and darknet where it is silent. [Lesson 06](06_training_a_tiny_yolo.ipynb) trains with
 # each variant and measures what it changes.
 #
 # | choice | paper | darknet | tutorials | package |
 # |---|---|---|---|---|
-# | what the w, h outputs are | §2.2: "we predict the square root of the bounding box width and height instead of the width and height directly" | `sqrt=1`: the outputs are √w, √h; the box error is `sqrt(truth) - output` (169–172); the IoUs square the outputs first (108–111, 148–151) | the output is w; the loss roots it, with a sign trick (`torch.sign(w) * torch.sqrt(torch.abs(w + 1e-6))`) or a clamp | `wh="predicted_sqrt"` (default); `"signed_sqrt"`, `"clamped_sqrt"`, `"linear"` |
+# | what the w, h outputs are | §2.2: "we predict the square root of the bounding box width and height instead of the width and height directly" | `sqrt=1`: the outputs are √w, √h; the box error is `sqrt(truth) - output` (169–172); the IoUs square the outputs first (108–111, 148–151) | the output is w; the loss roots it, with a sign trick (`torch.sign(w) * torch.sqrt(torch.abs(w + 1e-6))`) or a clamp | `wh="predicted_sqrt"` (default); `"signed_sqrt"` (a sign-preserving root, $w/\sqrt{\lvert w\rvert + \varepsilon}$, not the tutorial's exact function), `"clamped_sqrt"`, `"linear"` |
 # | the responsible predictor | §2.2: "based on which prediction has the highest current IOU with the ground truth" | highest IoU, the first on a tie (strict `iou > best_iou`, 116–120) | highest IoU (`torch.max`) | `responsibility`, IoU in image coordinates |
 # | no predictor overlaps the object | not said | the smallest RMSE over (x, y, w, h) in image coordinates (121–126) | the first predictor (the maximum of equal zeros) | `tie_break="rmse"` (default); `"first"` |
 # | $\mathbb{1}_{ij}^\text{noobj}$ | used in equation 3, never defined | every predictor gets the no-object error (75–80), the responsible one's is then replaced (155–163): every predictor that is not responsible | empty cells only (`1 - exists_box`) | `noobj_scope="not_responsible"` (default); `"empty_cells"` |
