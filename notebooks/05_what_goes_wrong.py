@@ -215,7 +215,7 @@ print(f"NaN entries in the gradient: {int(pred.grad.isnan().sum())} of {pred.gra
 # %% [markdown]
 # One optimizer step with that gradient writes NaN into every weight behind a confidence or a
 # class score, and from then on those outputs are NaN. Below, three copies of the same network train on the same stream of batches
-# with plain SGD; batch 10 happens to contain four empty images. The dashed line is the running
+# with plain SGD; batch 10 is made of four empty images (`empty_at=10` below). The dashed line is the running
 # average of the loss, the number a progress bar shows.
 
 # %%
@@ -247,7 +247,7 @@ for name, (curve, model, crash) in runs.items():
     print(f"{name:30s} NaN losses: {int(curve.isnan().sum()):2d} of {len(curve)}, "
           f"NaN weights: {nan_weights} of {sum(p.numel() for p in model.parameters())} {crash}")
 
-# %% mystnb={"image": {"alt": "Three panels, one per loss version, of the loss at each training step and its running average; after step 10 the images have no objects, and the curves show how each version reports that."}}
+# %% mystnb={"image": {"alt": "Three panels, one per loss version, of the loss at each training step and its running average; the batch of step 10 has no objects, and the curves show how each version reports that."}}
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
 for ax, (name, (curve, _, _)), color in zip(axes, runs.items(), (PALETTE[1], PALETTE[3], PALETTE[0])):
     steps = torch.arange(len(curve))
@@ -553,7 +553,8 @@ for seed in range(25):
     pushed_down += int((leaf.grad[..., 4][obj] > 0).sum())  # a positive gradient: descent lowers it
 print(f"object cells whose confidence version 3 trains towards 0: {pushed_down} of {object_total}")
 
-#
+
+# %% [markdown]
 # Suppose we patch the NaN away with `masked_mean` from section 2. The loss is then finite, but
 # which boxes does it train? We count, over 25 batches, the object cells whose box receives any
 # gradient from the box term:
