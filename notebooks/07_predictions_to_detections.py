@@ -448,7 +448,10 @@ print(f"... and {len(ranking) - 12} more, all false positives" if not class_hits
 #
 # $$ P_\text{interp}(r) = \max_{k:\ R_k \ge r} P_k \qquad (0 \text{ if the recall } r \text{ is never reached}). $$
 #
-# In code this is a running maximum taken from the end of the list:
+# In code we take a running maximum from the end of the list, $\max_{j \ge k} P_j$. It looks at later
+# ranks rather than at recall, so it can differ from $P_\text{interp}(R_k)$ at a rank that adds no
+# recall (a false positive whose recall ties the rank before it); such a rank contributes nothing to
+# the sums below, so the AP is the same:
 
 # %%
 def envelope(precision):
@@ -488,8 +491,11 @@ def ap_coco101(recall, precision):
 # |---|---|---|---|---|---|
 # | $P_k$ | 1 | 1/2 | 2/3 | 1/2 | 3/5 |
 # | $R_k$ | 1/4 | 1/4 | 1/2 | 1/2 | 3/4 |
-# | envelope | 1 | 2/3 | 2/3 | 3/5 | 3/5 |
+# | $P_\text{interp}(R_k)$ | 1 | 1 | 2/3 | 2/3 | 3/5 |
+# | running max, $\max_{j \ge k} P_j$ | 1 | 2/3 | 2/3 | 3/5 | 3/5 |
 #
+# The two rows differ only at $k = 2$ and $k = 4$, the false positives, where $R_k = R_{k-1}$ and the
+# recall step is 0.
 # VOC: three recall steps of 1/4, at envelope 1, 2/3 and 3/5: $AP = \frac14 (1 + \frac23 + \frac35) = \frac{17}{30} \approx 0.567$.
 # COCO: the 26 levels $0 \dots 0.25$ get 1, the 25 levels $0.26 \dots 0.50$ get 2/3, the 25
 # levels $0.51 \dots 0.75$ get 3/5, the last 25 get 0 (recall 0.8 is never reached):
