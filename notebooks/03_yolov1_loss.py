@@ -675,7 +675,8 @@ print("gradient shape:", tuple(leaf.grad.shape), "all finite:", bool(torch.isfin
 # %% [markdown]
 # `backward='closed_form'` in the printout: the package computes the loss's gradient in closed form,
 # $2 \cdot \text{weight} \cdot (\text{pred} - \text{goal})$ for each squared error, and its tests check that it
-# equals autograd's; `YoloV1Loss(..., backward="autograd")` keeps autograd's step-by-step graph instead.
+# equals autograd's; `YoloV1Loss(..., backward="autograd")` keeps autograd's step-by-step graph instead
+# (under the tutorials' roots, `wh="signed_sqrt"` or `"clamped_sqrt"`, autograd is used either way).
 
 # %% [markdown]
 # ## 10 · What λ_coord = 5 and λ_noobj = 0.5 do

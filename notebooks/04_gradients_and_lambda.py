@@ -258,7 +258,7 @@ for mode in ("predicted_sqrt", "signed_sqrt", "linear"):
           f"({absolute[0] / absolute[1]:.1f}×) | 20 % too wide: small {relative[0]:.3f}, large {relative[1]:.3f} "
           f"({relative[0] / relative[1]:.2f}×)")
 
-# %% mystnb={"image": {"alt": "The gradient of the width term for a prediction 20% too wide, against the true width: with w, no root, it grows in proportion to the box; with the paper's predicted square root it grows like the square root of the width (0.29 of the large box's at 0.05 against 0.6); only the root of a predicted w stays the same for every width."}}
+# %% mystnb={"image": {"alt": "The gradient of the width term for a prediction 20% too wide, against the true width: with w, no root, it grows in proportion to the box; with the paper's predicted square root it grows like the square root of the width; only the root of a predicted w stays the same for every width."}}
 widths = torch.linspace(0.02, 1.0, 200, dtype=torch.float64)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
 styles = {"predicted_sqrt": (PALETTE[0], "output √w (paper)"), "signed_sqrt": (PALETTE[1], "root of a predicted w"),
