@@ -242,7 +242,7 @@ print(f"entry {entry}: box {[round(v, 3) for v in by_hand.tolist()]}, score {sco
 # | [06 · Training a tiny YOLO](06_training_a_tiny_yolo.ipynb) | train on synthetic shapes; read per-term curves; compare losses by mAP | 45 min |
 # | [07 · From predictions to detections: NMS, precision–recall and mAP](07_predictions_to_detections.ipynb) | decode, NMS, precision–recall, mAP | 45 min |
 # | [08 · Beyond v1: what later YOLOs changed in the loss](08_beyond_v1.ipynb) | anchors, BCE objectness, IoU-family box losses, focal loss, a look at v8 | 45 min |
-| [09 · Your own data](09_your_own_data.ipynb) | write and read a dataset in the YOLO label format; catch what real labelling tools put in it; train from disk, stop and resume | 45 min |
+# | [09 · Your own data](09_your_own_data.ipynb) | write and read a dataset in the YOLO label format; catch what real labelling tools put in it; train from disk, stop and resume | 45 min |
 
 # %% [markdown]
 # ## Summary
