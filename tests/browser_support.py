@@ -74,6 +74,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Ends a server this test started (by its own handle): politely, then firmly after 20 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextlib.contextmanager
 def jupyter_lab(folder: Path, notebook: Path, timeout: float = 90) -> Iterator[str]:
     """Copies ``notebook`` into ``folder`` (the lab autosaves: never into the repository),
@@ -116,12 +126,7 @@ def jupyter_lab(folder: Path, notebook: Path, timeout: float = 90) -> Iterator[s
                 time.sleep(0.3)
             yield f"http://127.0.0.1:{port}/lab/tree/{notebook.name}?token={LAB_TOKEN}"
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
 
 
 def run_notebook_in_lab(page, url: str, ready_selector: str, timeout_ms: int = 180_000) -> None:

@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from browser_support import free_port
+from browser_support import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,12 +54,7 @@ def test_lab_prints_lesson_00_and_lists_the_lessons_once(tmp_path):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/?token={token}") as answer:
                 names = sorted(item["name"] for item in json.load(answer)["content"])
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
     lessons = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     # Each lesson once, as its notebook; the .py twins and the Jupytext settings stay hidden.
     assert [n for n in names if n.endswith(".ipynb")] == lessons
