@@ -122,8 +122,9 @@ def test_repository_and_launch_buttons_come_from_the_one_configured_url(site):
     colab = f"https://colab.research.google.com/github/{org_repo}/blob/{branch}/{lesson}"
     assert binder in page, "Binder launch button"
     assert colab in page, "Colab launch button"
-    # Binder builds from environment.yml at the repository root.
-    assert (ROOT / "environment.yml").is_file()
+    # Binder builds from binder/ (repo2docker looks there before the repository root).
+    assert (ROOT / "binder" / "environment.yml").is_file()
+    assert (ROOT / "binder" / "postBuild").is_file()
 
 
 def test_math_and_widget_scripts_are_served_by_the_site(site):
