@@ -267,8 +267,9 @@ def _loss_cases(S: int, B: int, C: int, wh: str, tie_break: str | None) -> list[
         put_pred(pred, 0, row, col, 0, [-2.5, 0.5, 0.02, 0.02, 0.4])  # 3 cells to the left
         put_pred(pred, 0, row, col, 1, [3.0, 0.5, 0.02, 0.02, 0.6])  # 2.5 cells to the right
         pred[0, row, col, B * 5 + label] = 1.0
-        tie_hint = ("when every IoU is 0, the predictor whose box is closest (smallest RMSE "
-                    "of (x, y, √w, √h) to the object's) is responsible." if tie_break == "rmse" else
+        tie_hint = ("when every IoU is 0, the predictor whose box is closest is responsible: the "
+                    "smallest RMSE of its (x, y, w, h) to the object's, in image coordinates "
+                    "(darknet's box_rmse)." if tie_break == "rmse" else
                     "when every IoU is 0 the IoUs tie, and the first predictor is responsible.")
         cases.append(Case(
             "both predictors miss the object (IoU 0 for both)", tie_hint, (pred, target),
