@@ -6,6 +6,11 @@
   var script = document.currentScript;
   var vendor = new URL("vendor/", script.src).href;
 
+  // Tells the course's widgets that no Python kernel stands behind this page: a widget that
+  // carries recorded answers (CSS class yolo-recorded) looks them up instead of waiting for
+  // Python; the others show their saved view with dragging disabled.
+  window.YOLO_COURSE_SITE = { static: true };
+
   window.requirejs.config({
     paths: {
       // anywidget's front-end: an AMD module that needs @jupyter-widgets/base, which the

@@ -1,72 +1,15 @@
-"""The course's interactive views: drag boxes, move λ sliders, watch the loss answer.
-
-Each widget is a thin view over one pure function of :mod:`yolo_lesson.playground`: the
-browser draws boxes and sends back their corners (:class:`BoxCanvas`, an anywidget with an
-SVG surface), Python calls the package's real loss and autograd, and the widget shows the
-numbers. No maths lives in JavaScript.
-
-* :class:`BoxPlayground` — lessons 03 and 04: one object, the B predictors of its cell.
-* :class:`IoUPlayground` — lesson 01: IoU, GIoU, DIoU, CIoU of two boxes.
-* :class:`LambdaExplorer` — lesson 04: each term's share of the loss and of the gradient.
-
-They need a live Python kernel (JupyterLab, Binder, Colab); on a static page they show the
-state they were saved with.
-"""
+"""The box playground (lessons 03, 04) and the IoU playground (lesson 01), drawn on one
+drag surface, :class:`BoxCanvas`."""
 
 from __future__ import annotations
 
-import html
-import io
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-
-try:
-    import anywidget
-    import ipywidgets as w
-    import traitlets
-except ImportError as error:  # the package alone has no widgets
-    raise ImportError(
-        f"yolo_lesson.widgets needs {error.name}, from the package's `widgets` extra: "
-        'pip install "yolo-lesson[widgets]" (JupyterLab users: "yolo-lesson[course]")'
-    ) from error
-
-from . import playground
-from .viz import PALETTE
-
-__all__ = ["BoxCanvas", "BoxPlayground", "IoUPlayground", "LambdaExplorer", "lambda_figure", "LOSS_COLORS", "TERM_COLORS"]
-
-# The same colours as the lessons' still figures (yolo_lesson.viz).
-TRUTH_COLOR = PALETTE[2]
-PRED_COLORS = (PALETTE[0], PALETTE[1], PALETTE[3], PALETTE[7])
-TERM_COLORS = {"box": PALETTE[0], "obj": PALETTE[4], "noobj": PALETTE[5], "cls": PALETTE[3]}
-LOSS_COLORS = {"iou": "#7f7f7f", "giou": PALETTE[0], "diou": PALETTE[1], "ciou": PALETTE[3]}
-
-
-# Injected by anywidget into the page with the canvas. Readouts are in the theme's text
-# colour (JupyterLab's light and dark themes both give it AA contrast on their background;
-# elsewhere the page's own colour), whatever colours the HTML asks for: colours identify
-# rows through swatches and bars, never through the colour of text.
-_CSS = """
-.yolo-box-canvas g.box .focus-ring { display: none; }
-.yolo-box-canvas g.box:focus { outline: none; }
-.yolo-box-canvas g.box:focus .focus-ring { display: inline; }
-.yolo-readout, .yolo-readout * { color: var(--jp-content-font-color1, inherit) !important; }
-.yolo-readout td:first-child { white-space: nowrap; }
-.yolo-swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.35em;
-  border: 1px solid var(--jp-border-color1, #8a8a8a); vertical-align: baseline; }
-"""
-
-
-def _swatch(color: str) -> str:
-    return f'<span class="yolo-swatch" style="background:{color}"></span>'
-
-
-def _side_by_side(*children) -> w.HBox:
-    """Picture and readout side by side; the readout moves under the picture when the page
-    is too narrow for both."""
-    return w.HBox(list(children), layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
-
+from .. import playground
+from ._common import (
+    LOSS_COLORS, PRED_COLORS, TERM_COLORS, TRUTH_COLOR, _CSS, _attr, _bar, _cell, _notes,
+    _side_by_side, _swatch, anywidget, traitlets, w,
+)
 
 class BoxCanvas(anywidget.AnyWidget):
     """An image with an S×S grid, boxes the mouse moves and resizes, and arrows.
@@ -79,7 +22,7 @@ class BoxCanvas(anywidget.AnyWidget):
         size: side of the picture in pixels.
     """
 
-    _esm = Path(__file__).parent / "widgets_js" / "box_canvas.js"
+    _esm = Path(__file__).parent / "js" / "box_canvas.js"
     _css = _CSS
     boxes = traitlets.List(traitlets.Dict()).tag(sync=True)
     arrows = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -99,33 +42,6 @@ class BoxCanvas(anywidget.AnyWidget):
         boxes = [dict(b) for b in self.boxes]
         boxes[index]["xyxy"] = list(xyxy)
         self.boxes = boxes
-
-
-def _fmt(value: float) -> str:
-    return f"{value:+.4f}" if value else " 0.0000"
-
-
-def _attr(name: str, value: object) -> str:
-    return f'{name}="{value}"'
-
-
-def _cell(value: float, attrs: str = "") -> str:
-    return f'<td {attrs} style="text-align:right;font-family:monospace;padding:1px 6px">{_fmt(value)}</td>'
-
-
-def _bar(value: float, largest: float, color: str) -> str:
-    width = 0 if largest <= 0 else int(round(160 * max(value, 0) / largest))
-    return (
-        f'<td style="padding:1px 6px"><div style="width:{width}px;height:10px;'
-        f'background:{color}"></div></td>'
-    )
-
-
-def _notes(notes: tuple[str, ...]) -> str:
-    if not notes:
-        return ""
-    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-    return f'<div class="yolo-notes" style="color:#a0522d"><b>Repaired:</b><ul>{items}</ul></div>'
 
 
 class BoxPlayground(w.VBox):
@@ -340,71 +256,3 @@ class IoUPlayground(w.VBox):
             "<table><tr><th></th><th>value</th><th>loss</th><th>pull on centre</th></tr>"
             f"{rows}</table>{hint}{_notes(view.notes)}</div>"
         )
-
-
-class LambdaExplorer(w.VBox):
-    """A synthetic batch and two λ sliders: stacked bars of each term's share of the loss and
-    the gradient norm each term sends back, beside the same bars with the paper's λs.
-
-    Args:
-        batch: a :class:`yolo_lesson.playground.LambdaBatch` (default: ``make_lambda_batch()``).
-    """
-
-    def __init__(self, batch: playground.LambdaBatch | None = None, lambda_coord: float = 5.0, lambda_noobj: float = 0.5):
-        self.batch = batch if batch is not None else playground.make_lambda_batch()
-        self.paper = playground.lambda_explorer(self.batch)
-        slider = dict(continuous_update=False, style={"description_width": "80px"}, layout=w.Layout(width="360px"))
-        self.lambda_coord = w.FloatSlider(value=lambda_coord, min=0, max=20, step=0.5, description="λ_coord", **slider)
-        self.lambda_noobj = w.FloatSlider(value=lambda_noobj, min=0, max=2, step=0.05, description="λ_noobj", **slider)
-        self.summary = w.HTML()
-        # The chart travels as a PNG in an Image widget: it works the same in JupyterLab,
-        # in a notebook executed without a browser, and on the static website.
-        self.plot = w.Image(format="png", layout=w.Layout(max_width="900px"))
-        for control in (self.lambda_coord, self.lambda_noobj):
-            control.observe(self._update, names="value")
-        super().__init__([w.HBox([self.lambda_coord, self.lambda_noobj]), self.summary, self.plot])
-        self.add_class("yolo-lambda-explorer")
-        self.view = None
-        self._update()
-
-    def __repr__(self) -> str:
-        return f"LambdaExplorer(N={self.batch.pred.shape[0]}, S={self.batch.S})"
-
-    def compute(self) -> playground.LambdaExplorerView:
-        return playground.lambda_explorer(self.batch, self.lambda_coord.value, self.lambda_noobj.value)
-
-    def _update(self, change=None) -> None:
-        view = self.view = self.compute()
-        self.summary.value = (
-            f'<div class="yolo-readout">{view.object_cells} object cells, {view.empty_predictors} predictors '
-            f'in the no-object term; total loss <span data-term="total">{view.terms["total"]:.4f}</span>, '
-            f'gradient norm <span data-grad-norm="total">{view.grad_norms["total"]:.4f}</span></div>'
-        )
-        figure = lambda_figure(self.paper, view)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=80)
-        plt.close(figure)
-        self.plot.value = buffer.getvalue()
-
-
-def lambda_figure(paper: playground.LambdaExplorerView, yours: playground.LambdaExplorerView):
-    """Left: each term's share of the loss, stacked, paper λs beside yours. Right: the gradient
-    norm each term sends back to the predictions, side by side (norms do not add up)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
-    for x, view in enumerate((paper, yours)):
-        bottom = 0.0
-        for name in playground.TERMS:
-            value = view.terms[name]
-            left.bar(x, value, bottom=bottom, color=TERM_COLORS[name], label=name if x == 0 else None, width=0.6)
-            bottom += value
-    left.set_xticks([0, 1], ["paper λ (5, 0.5)", "your λ"])
-    left.set_title("loss, split by term")
-    left.legend(loc="upper left", fontsize=8)
-    for k, name in enumerate(playground.TERMS):
-        for x, view in enumerate((paper, yours)):
-            right.bar(k + (x - 0.5) * 0.38, view.grad_norms[name], width=0.36, color=TERM_COLORS[name],
-                      alpha=0.45 if x == 0 else 1.0, edgecolor="black" if x else "none")
-    right.set_xticks(range(len(playground.TERMS)), playground.TERMS)
-    right.set_title("gradient norm per term (pale: paper λ)")
-    fig.tight_layout()
-    return fig
