@@ -58,19 +58,40 @@ def _widget_lessons() -> list[str]:
     return names
 
 
-COURSE_WIDGETS = ("IoUPlayground(", "BoxPlayground(", "LambdaExplorer(")
+def _course_widget_names() -> tuple[str, ...]:
+    """The widgets a lesson displays: every exported widget class of yolo_lesson.widgets but
+    the drag surface the playgrounds are made of."""
+    import ipywidgets
+    import yolo_lesson.widgets as widgets
 
-
-def _course_widget_cells(name: str) -> int:
-    """How many cells of a lesson show one of the course's interactive widgets (a progress
-    bar is a widget too, but needs no kernel note)."""
-    notebook = nbformat.read(ROOT / f"{name}.ipynb", as_version=4)
-    return sum(
-        any(w in cell.source for w in COURSE_WIDGETS)
-        and any(WIDGET_VIEW in output.get("data", {}) for output in cell.get("outputs", []))
-        for cell in notebook.cells
-        if cell.cell_type == "code"
+    return tuple(
+        name for name in widgets.__all__
+        if isinstance(getattr(widgets, name), type)
+        and issubclass(getattr(widgets, name), ipywidgets.DOMWidget)
+        and name != "BoxCanvas"
     )
+
+
+def _course_widget_cells(name: str, recorded: bool | None = None) -> int:
+    """How many cells of a lesson show one of the course's interactive widgets (a progress
+    bar is a widget too, but needs no kernel note). With ``recorded``, only the cells whose
+    displayed widget does (True) or does not (False) carry the ``yolo-recorded`` class in the
+    saved widget state."""
+    notebook = nbformat.read(ROOT / f"{name}.ipynb", as_version=4)
+    models = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    calls = tuple(f"{widget}(" for widget in _course_widget_names())
+    count = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or not any(call in cell.source for call in calls):
+            continue
+        views = [o["data"][WIDGET_VIEW]["model_id"] for o in cell.get("outputs", []) if WIDGET_VIEW in o.get("data", {})]
+        if not views:
+            continue
+        is_recorded = all(
+            "yolo-recorded" in models.get(view, {}).get("state", {}).get("_dom_classes", []) for view in views
+        )
+        count += recorded is None or recorded == is_recorded
+    return count
 
 
 def test_every_toc_entry_becomes_a_page(site):
@@ -147,6 +168,9 @@ def test_every_course_widget_says_it_needs_a_live_kernel(site):
         assert views > 0, f"{name}: the widget views were not embedded"
         # One note under each cell that shows a course widget.
         assert page.count("live-kernel") == _course_widget_cells(name), f"{name}: a widget without its live-kernel note"
+        # Widgets that carry recorded answers say so; the others say they need a kernel.
+        assert page.count("live-kernel recorded") == _course_widget_cells(name, recorded=True), name
+        assert page.count("live-kernel still") == _course_widget_cells(name, recorded=False), name
 
 
 # --- in a browser ---------------------------------------------------------------------------

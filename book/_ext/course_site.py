@@ -4,8 +4,10 @@ Derived from the one repository URL in _config.yml:
 
 * under every saved course widget on a lesson page (the views of ``yolo_lesson.widgets``,
   recognised by their ``yolo-`` CSS class), a note that says plainly what a static page can
-  and cannot do with it, with links that open the same lesson on Binder or Colab; a progress
-  bar needs no such note;
+  and cannot do with it, with links that open the same lesson on Binder or Colab: a widget
+  with the ``yolo-recorded`` class answers from answers recorded when the lesson ran (see
+  ``window.YOLO_COURSE_SITE`` in _static/course-widgets.js), any other one stays as it was
+  saved; a progress bar needs no such note;
 * MyST substitutions for Markdown pages: ``{{ repository_url }}``, ``{{ binder_url }}``.
 
 And one repair: each script tag appears once per page (see ``_unique_scripts``).
@@ -28,20 +30,34 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 MODEL_ID = re.compile(r'"model_id"\s*:\s*"([0-9a-f]+)"')
 
 
-def _course_widget_ids(notebook: Path) -> set[str]:
+def _course_widget_ids(notebook: Path) -> dict[str, bool]:
     """Model ids of the saved views that are, or contain, a course widget (a model whose
-    ``_dom_classes`` has a ``yolo-`` class)."""
+    ``_dom_classes`` has a ``yolo-`` class), each with whether the whole view answers from
+    recorded answers on a static page (every course widget in it has the ``yolo-recorded``
+    class)."""
     state = nbformat.read(notebook, as_version=4).metadata.get("widgets", {}).get(WIDGET_STATE, {})
     models = state.get("state", {})
 
-    def is_course(model_id: str, seen: frozenset = frozenset()) -> bool:
-        state_ = models.get(model_id, {}).get("state", {})
-        if any(c.startswith("yolo-") for c in state_.get("_dom_classes", [])):
-            return True
-        children = [c.removeprefix("IPY_MODEL_") for c in state_.get("children", []) if isinstance(c, str)]
-        return any(is_course(c, seen | {model_id}) for c in children if c not in seen)
+    def classes(model_id: str) -> list[str]:
+        return models.get(model_id, {}).get("state", {}).get("_dom_classes", [])
 
-    return {model_id for model_id in models if is_course(model_id)}
+    def children(model_id: str) -> list[str]:
+        found = models.get(model_id, {}).get("state", {}).get("children", [])
+        return [c.removeprefix("IPY_MODEL_") for c in found if isinstance(c, str)]
+
+    def course_parts(model_id: str, seen: frozenset = frozenset()) -> list[list[str]]:
+        """The class lists of the course widgets at or under ``model_id``."""
+        mine = classes(model_id)
+        if any(c.startswith("yolo-") for c in mine):
+            return [mine]
+        return [part for c in children(model_id) if c not in seen for part in course_parts(c, seen | {model_id})]
+
+    found = {}
+    for model_id in models:
+        parts = course_parts(model_id)
+        if parts:
+            found[model_id] = all("yolo-recorded" in part for part in parts)
+    return found
 
 
 def _repository(config: Config) -> tuple[str, str]:
@@ -79,16 +95,29 @@ def _substitutions(app: Sphinx, config: Config) -> None:
     }
 
 
-def _live_kernel_note(links: dict[str, str]) -> nodes.admonition:
-    note = nodes.admonition(classes=["note", "live-kernel"])
-    note += nodes.title(text="This widget needs a live Python kernel")
-    text = nodes.paragraph(
-        text=(
-            "Above is the view saved when the lesson ran. On this static page, whatever Python "
-            "must recompute stays as it was: the figure next to the widget shows what it draws. "
-            "To use it, "
+def _live_kernel_note(links: dict[str, str], recorded: bool) -> nodes.admonition:
+    """The note under a course widget: what this page does with it, and where to run it."""
+    note = nodes.admonition(classes=["note", "live-kernel", "recorded" if recorded else "still"])
+    if recorded:
+        note += nodes.title(text="Answers recorded ahead of time")
+        text = nodes.paragraph(
+            text=(
+                "No Python runs behind this page. The package computed this widget's answers "
+                "when the lesson ran, and the page looks them up: a dragged box snaps to the "
+                "nearest recorded position, and a slider or step control moves through the "
+                "recorded values. Controls that were not recorded are switched off. For every "
+                "position and value, "
+            )
         )
-    )
+    else:
+        note += nodes.title(text="This widget needs a live Python kernel")
+        text = nodes.paragraph(
+            text=(
+                "Above is the view saved when the lesson ran. On this static page, whatever Python "
+                "must recompute stays as it was: the figure next to the widget shows what it draws. "
+                "To use it, "
+            )
+        )
     if links:
         text += nodes.Text("open the lesson on ")
         for index, (name, href) in enumerate(links.items()):
@@ -106,26 +135,27 @@ def _live_kernel_note(links: dict[str, str]) -> nodes.admonition:
 def _mark_widgets(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     if app.builder.format != "html":
         return
-    widget_outputs = []
+    widget_outputs: dict = {}  # output block -> whether all its course widgets are recorded
     source_path = Path(app.env.doc2path(docname))
-    course_ids = _course_widget_ids(source_path) if source_path.suffix == ".ipynb" else set()
+    course_ids = _course_widget_ids(source_path) if source_path.suffix == ".ipynb" else {}
     for raw in doctree.findall(nodes.raw):
         text = raw.astext()
-        if WIDGET_VIEW not in text or not set(MODEL_ID.findall(text)) & course_ids:
+        shown = [model_id for model_id in MODEL_ID.findall(text) if model_id in course_ids]
+        if WIDGET_VIEW not in text or not shown:
             continue
         # Put the note after the whole output block of the cell, not inside it.
         container = raw
         while container.parent is not None and "cell_output" not in container.get("classes", []):
             container = container.parent
         target = container if container.parent is not None else raw
-        if target not in widget_outputs:
-            widget_outputs.append(target)
+        recorded = all(course_ids[model_id] for model_id in shown)
+        widget_outputs[target] = widget_outputs.get(target, True) and recorded
     if not widget_outputs:
         return
     source = source_path.relative_to(Path(app.srcdir))
     links = _launch_links(app.config, source.as_posix())
-    for target in widget_outputs:
-        target.parent.insert(target.parent.index(target) + 1, _live_kernel_note(links))
+    for target, recorded in widget_outputs.items():
+        target.parent.insert(target.parent.index(target) + 1, _live_kernel_note(links, recorded))
 
 
 def _unique_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
