@@ -28,19 +28,25 @@ DIGITS = 4  # what the readouts show; recorded numbers are rounded to it
 
 _CANVAS_CSS = _CSS + """
 .yolo-canvas-row { display: flex; flex-flow: row wrap; align-items: flex-start; gap: 8px 14px; }
-.yolo-readout { font-size: 12.5px; max-width: 440px; min-width: 0; }
+.yolo-canvas-row .yolo-box-canvas-wrap { flex: 0 1 362px; min-width: 240px; }
+.yolo-readout { font-size: 12.5px; flex: 1 1 300px; max-width: 470px; min-width: 0; container-type: inline-size; }
 .yolo-readout table { border-collapse: collapse; }
 .yolo-readout td, .yolo-readout th { padding: 1px 5px; }
 .yolo-readout td.num { text-align: right; font-family: monospace; font-size: 12px; }
 .yolo-readout th { font-weight: normal; font-size: 11.5px; text-align: right; }
 .yolo-readout tr.sub td { font-size: 11px; }
 .yolo-readout tr.sub td:first-child { padding-left: 14px; }
-.yolo-readout .foot { font-size: 11px; white-space: normal; max-width: 430px; margin-top: 4px; }
+.yolo-readout .foot { font-size: 11px; white-space: normal; margin-top: 4px; }
 .yolo-readout .hint { min-height: 3.2em; font-style: italic; font-size: 12px; white-space: normal; }
 .yolo-readout .bar { height: 9px; }
+@container (max-width: 440px) {
+  .yolo-readout td, .yolo-readout th { padding: 0 2px; }
+  .yolo-readout td.num { font-size: 10.5px; }
+  .yolo-readout tr.sub td:first-child { padding-left: 6px; }
+}
 .yolo-site-note { font-size: 12px; font-style: italic; margin: 2px 0 4px; }
 .yolo-site-locked .widget-slider, .yolo-site-locked .widget-toggle-buttons { pointer-events: none; opacity: 0.55; }
-.yolo-controls .widget-slider, .yolo-controls .widget-toggle-buttons { width: auto; max-width: 100%; }
+.yolo-controls .widget-slider { width: auto; max-width: 100%; }
 """
 
 
@@ -211,7 +217,7 @@ class BoxPlayground(w.VBox):
         self.lambda_noobj = _slider("λ_noobj", lambda_noobj, 0, 2, 0.05)
         self.confs = [_slider(f"conf {b + 1}", c, 0, 1, 0.01) for b, c in enumerate(confs)]
         self.class_scores = [_slider(f"class {c} score", s, 0, 1, 0.01) for c, s in enumerate(class_scores)]
-        toggle = dict(style={"description_width": "88px", "button_width": "auto"}, layout=w.Layout(width="auto"))
+        toggle = dict(style={"description_width": "88px", "button_width": "auto"})
         self.conf_target = w.ToggleButtons(options=[("IoU", "iou"), ("1", "one")], value=conf_target,
                                            description="conf target", **toggle)
         self.wh = w.ToggleButtons(

@@ -76,7 +76,7 @@ function boxReadout(r) {
   r.preds.forEach((p, b) => {
     const mark = b === r.responsible ? " ★" : "";
     const swatch = `<span class="yolo-swatch" style="background:${p.color}"></span>`;
-    rows += `<tr><td>${swatch}<b>predictor ${b + 1}</b>${mark}</td>${td(num(p.iou), `data-iou="${b}"`)}` +
+    rows += `<tr><td>${swatch}<b>pred. ${b + 1}</b>${mark}</td>${td(num(p.iou), `data-iou="${b}"`)}` +
       p.box.map((v, k) => td(num(v), `data-box="${b}-${"xywh"[k]}"`)).join("") + "<td></td></tr>";
     rows += `<tr class="sub"><td>tensor</td><td></td>` +
       p.tensor.map((v, k) => td(num(v), `data-tensor="${b}-${["x", "y", "w", "h", "conf"][k]}"`)).join("") + "</tr>";
@@ -150,7 +150,9 @@ function render({ model, el }) {
   wrap.setAttribute("data-p-suppress-shortcuts", "true");
   const svg = node("svg", {
     width: size, height: size, viewBox: `0 0 ${size} ${size}`, class: "yolo-box-canvas",
-    style: `touch-action: none; user-select: none; background: ${BG}; border: 1px solid ${BORDER}; flex: none;`,
+    // Up to `size` pixels wide, narrower when the notebook is (the drawing scales with it).
+    style: `touch-action: none; user-select: none; background: ${BG}; border: 1px solid ${BORDER}; ` +
+      `width: 100%; max-width: ${size}px; height: auto; display: block;`,
   });
   const live = document.createElement("div");
   live.className = "yolo-live";
@@ -160,6 +162,8 @@ function render({ model, el }) {
   live.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;";
   const readout = document.createElement("div");
   readout.className = "yolo-readout";
+  // Its width is the room beside (or under) the picture, up to 470 px: the table's type gets
+  // smaller in a narrow room (a container query in _CSS) instead of being cut.
   wrap.append(svg, live);
   row.append(wrap, readout);
   outer.append(note, row);
@@ -300,7 +304,7 @@ function render({ model, el }) {
 
   function point(e) {
     const r = svg.getBoundingClientRect();
-    return [(e.clientX - r.left) / size, (e.clientY - r.top) / size];
+    return [(e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height];
   }
 
   // Which box, and how, a pointer at (px, py) (image units) grabs: see the header.
