@@ -565,19 +565,31 @@ plt.show()
 #
 # Drag either box by its body or resize it by a corner. The table gives the four values, their
 # losses ($1 - \text{value}$) and how hard each loss pulls on the prediction's centre; each arrow
-# is the direction one step of gradient descent on that loss moves the centre. Drag the boxes
-# apart: IoU's arrow disappears (its loss is flat at 1) while GIoU's and DIoU's keep pointing at
-# the target. Every number comes from `yolo_lesson.boxes` and autograd, through
-# `yolo_lesson.playground.iou_playground`. The widget needs a live kernel; the still picture
-# below it shows the disjoint case (two squares have the same aspect ratio, so CIoU's arrow
-# lies on DIoU's).
+# is the direction one step of gradient descent on that loss moves the centre. The table's first
+# column is the legend: each loss has its own colour *and* dash pattern. Drag the boxes apart:
+# IoU's arrow disappears (its loss is flat at 1) while GIoU's and DIoU's keep pointing at the
+# target.
+#
+# Some arrows coincide, and the widget draws wider arrows under narrower ones so that you still
+# see each as a stripe. DIoU's and CIoU's nearly always do: CIoU adds to DIoU a penalty on the
+# difference of the aspect ratios, which depends on the widths and heights only and reaches the
+# centre only through its weight $\alpha$. For two boxes of one aspect ratio (the squares at
+# the start) that penalty is 0 with a zero gradient, and the arrows are one; for a 0.3 × 0.5
+# target and a 0.5 × 0.25 prediction their tips differ by 0.0001 of the image (computed with
+# `iou_playground((0.2, 0.2, 0.5, 0.7), (0.3, 0.35, 0.8, 0.6))`).
+#
+# Every number comes from `yolo_lesson.boxes` and autograd, through
+# `yolo_lesson.playground.iou_playground`. In JupyterLab the widget computes as you drag. On
+# the website, which has no Python, it shows answers recorded ahead of time
+# (`record=True`): the prediction's centre on a grid 0.02 apart, the drag snapping to it; the
+# target stays where it is. The still picture below shows the disjoint case.
 
 # %%
 from yolo_lesson.playground import iou_playground
 from yolo_lesson.viz import draw_arrows
-from yolo_lesson.widgets import LOSS_COLORS, IoUPlayground
+from yolo_lesson.widgets import LOSS_STYLES, IoUPlayground
 
-IoUPlayground()
+IoUPlayground(record=True)
 
 # %% mystnb={"image": {"alt": "A target box and a prediction box that do not overlap, with an arrow per loss from the prediction's centre: GIoU's and DIoU's arrows point towards the target, IoU's has no length."}}
 NAMES = {"iou": "IoU", "giou": "GIoU", "diou": "DIoU", "ciou": "CIoU"}
@@ -586,8 +598,8 @@ pull = iou_playground(target_box, pred_box)
 ax = image_axes(size=4.5, title="disjoint boxes: where each loss moves the prediction")
 draw_boxes(ax, torch.tensor([target_box, pred_box]), color=[PALETTE[2], PALETTE[0]], labels=["target", "prediction"])
 for name, arrow in pull.arrows.items():
-    draw_arrows(ax, [arrow], LOSS_COLORS[name])
-    ax.plot([], [], color=LOSS_COLORS[name], label=f"{NAMES[name]} loss {pull.losses[name]:.2f}")
+    draw_arrows(ax, [arrow], LOSS_STYLES[name]["color"])
+    ax.plot([], [], color=LOSS_STYLES[name]["color"], label=f"{NAMES[name]} loss {pull.losses[name]:.2f}")
 ax.legend(loc="lower left", fontsize=8)
 plt.show()
 for name in ("iou", "giou"):  # ∂loss/∂(x1, y1, x2, y2) of the prediction; + 0.0 turns -0.0 into 0.0

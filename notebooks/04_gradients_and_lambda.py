@@ -151,9 +151,21 @@ print("non-responsible predictor:", {k: round(v, 4) for k, v in other.items()})
 #   box arrows vanish and its confidence is now pulled towards 0 by the no-object term;
 # - set the confidence target to 1: the responsible confidence is pulled to 1 whatever the overlap;
 # - switch w, h to "linear" and shrink the object: compare the size gradients with the √ version.
+#
+# Where boxes overlap, a corner handle wins, then an edge near the pointer, then the smallest
+# box under it: grab a box inside another by its body, the larger one by its edge. A box
+# dragged against the image's border stops there and keeps its size. In the table each
+# predictor has three rows: its box as drawn, the tensor's entries that draw it, and the
+# gradient of the total with respect to those entries (signed: descent moves an entry against
+# its sign).
+#
+# On the website, which has no Python, the playground shows answers recorded ahead of time
+# (`record=True`): predictor 1's centre on a grid 0.025 apart, the drag snapping to it, with
+# the other boxes and the controls as set here. The sliders and the other boxes need a live
+# kernel.
 
 # %%
-BoxPlayground(truth=truth, preds=preds, confs=confs, class_scores=scores)
+BoxPlayground(truth=truth, preds=preds, confs=confs, class_scores=scores, record=True)
 
 # %% [markdown]
 # Without a kernel, here is the same state as a still picture:

@@ -151,4 +151,29 @@ def run_notebook_in_lab(page, url: str, ready_selector: str, timeout_ms: int = 1
         " return k.status === 'idle' && cells.every(c => c.model.executionCount !== null); }",
         timeout=timeout_ms,
     )
-    page.wait_for_timeout(500)
+    wait_until_still(page)
+
+
+# True once the notebook's scroll position and the ready widget's place held for three
+# animation frames in a row (polled every frame): JupyterLab has stopped following the cells.
+_STILL_JS = """
+() => {
+  const nb = window.jupyterapp.shell.currentWidget.content.node;
+  const now = nb.scrollTop + ',' + nb.scrollHeight;
+  const s = window.__yoloStill || (window.__yoloStill = { last: null, count: 0 });
+  s.count = now === s.last ? s.count + 1 : 0;
+  s.last = now;
+  return s.count >= 3;
+}
+"""
+
+
+def wait_until_still(page, timeout_ms: int = 30_000) -> None:
+    """Waits until the notebook stops scrolling and growing (a condition, not a timer)."""
+    page.evaluate("() => { window.__yoloStill = null; }")
+    page.wait_for_function(_STILL_JS, polling="raf", timeout=timeout_ms)
+
+
+def after_layout(page) -> None:
+    """Returns once the browser has laid out and painted twice (after a viewport change)."""
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")

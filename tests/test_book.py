@@ -269,3 +269,132 @@ def test_widget_page_renders_its_saved_widgets_in_a_browser(browser, server, nam
     assert errors == []
     assert [u for u in requests if not is_local(u)] == []
     page.close()
+
+
+# --- the playgrounds on the website ---------------------------------------------------------
+# No kernel stands behind the site: the playgrounds show answers recorded ahead of time on a
+# grid of centres of one box (yolo_lesson.playground.record_*). A drag snaps to the nearest
+# recorded centre; the numbers shown must be the package's for the box at that centre.
+
+
+def _site_numbers(scope, attribute: str) -> dict[str, float]:
+    cells = scope.locator(f"[{attribute}]")
+    return {cells.nth(i).get_attribute(attribute): float(cells.nth(i).text_content()) for i in range(cells.count())}
+
+
+def _site_drag(page, scope, name: str, point: tuple[float, float], offset_px: tuple[float, float]) -> float:
+    """Drags box ``name`` from the image point ``point`` by ``offset_px``; returns the
+    picture's side in pixels (the drawing scales with the page)."""
+    svg = scope.locator("svg.yolo-box-canvas")
+    svg.scroll_into_view_if_needed()
+    r = svg.bounding_box()
+    side = r["width"] - 2  # inside the 1 px border
+    start = (r["x"] + 1 + point[0] * side, r["y"] + 1 + point[1] * side)
+    page.mouse.move(*start)
+    page.mouse.down()
+    for step in range(1, 9):
+        page.mouse.move(start[0] + offset_px[0] * step / 8, start[1] + offset_px[1] * step / 8)
+    page.mouse.up()
+    return side
+
+
+def side_of(scope) -> float:
+    """The picture's side on the page, in pixels (it scales with the page; 360 at most)."""
+    svg = scope.locator("svg.yolo-box-canvas")
+    svg.scroll_into_view_if_needed()
+    return svg.bounding_box()["width"] - 2
+
+
+def _nearest(grid, value: float) -> float:
+    return min(grid, key=lambda g: abs(g - value))
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_box_playground_answers_from_recorded_states_on_the_site(browser, server, width):
+    from yolo_lesson import playground
+
+    page, errors, requests = _open(browser, server + "notebooks/04_gradients_and_lambda.html")
+    page.set_viewport_size({"width": width, "height": 900})
+    widget = page.locator(".yolo-box-playground.yolo-recorded").first
+    widget.locator("[data-term=total]").wait_for(timeout=30_000)
+    assert "drag predictor 1" in widget.locator(".yolo-site-note").inner_text()
+    # Only predictor 1 moves here; the sliders are locked (they need a kernel).
+    assert widget.locator("g.box[tabindex='0']").count() == 1
+    assert widget.evaluate("el => el.classList.contains('yolo-site-locked')")
+    # Lesson 04's playground: truth (0.30, 0.28, 0.62, 0.72), predictors (0.34, 0.34, 0.60,
+    # 0.66) and (0.10, 0.14, 0.40, 0.44), confidences 0.6, 0.4, class scores 0.7, 0.2, 0.1.
+    truth, preds = (0.30, 0.28, 0.62, 0.72), [(0.34, 0.34, 0.60, 0.66), (0.10, 0.14, 0.40, 0.44)]
+    xs, ys = playground.centre_grid(preds[0], 0.025)
+    old_total = widget.locator("[data-term=total]").text_content()
+    # Grab predictor 1 near its bottom-right (inside the object, away from its edges) and drag
+    # it 0.125 right and 0.2 up: onto the grid point (0.595, 0.30), half a step from others.
+    side = _site_drag(page, widget, "pred0", (0.55, 0.60), (0.125 * side_of(widget), -0.2 * side_of(widget)))
+    cx, cy = _nearest(xs, 0.47 + 0.125), _nearest(ys, 0.50 - 0.2)
+    assert (round(cx, 4), round(cy, 4)) == (0.595, 0.3)
+    page.wait_for_function(
+        "([root, v]) => { const el = root.querySelector('[data-box=\"0-x\"]');"
+        " return el && Math.abs(parseFloat(el.textContent) - v) < 1e-6; }",
+        arg=[widget.element_handle(), round(cx, 4)], timeout=30_000,
+    )
+    expected = playground.box_playground(truth, [playground.box_at(preds[0], cx, cy), preds[1]],
+                                         [0.6, 0.4], [0.7, 0.2, 0.1])
+    shown_box = _site_numbers(widget, "data-box")
+    assert (shown_box["0-x"], shown_box["0-y"]) == (round(cx, 4), round(cy, 4))
+    assert shown_box["0-w"] == 0.26 and shown_box["1-x"] == 0.25  # sizes and the other box kept
+    terms = _site_numbers(widget, "data-term")
+    assert terms != {} and widget.locator("[data-term=total]").text_content() != old_total
+    for name, value in expected.terms.items():
+        assert terms[name] == pytest.approx(value, abs=6e-5), name
+    grads = _site_numbers(widget, "data-grad")
+    for b, g in enumerate(expected.grads):
+        for k, value in g.items():
+            assert grads[f"{b}-{k}"] == pytest.approx(value, abs=6e-5), (b, k)
+    assert _site_numbers(widget, "data-iou")["0"] == pytest.approx(expected.ious[0], abs=6e-5)
+    # The arrows moved with the box: predictor 1's centre arrow starts at the new centre.
+    arrow = widget.locator('line.arrow[data-name="centre0"]')
+    if arrow.count():
+        assert float(arrow.get_attribute("x1")) == pytest.approx(cx * 360, abs=0.5)
+    folder = os.environ.get("YOLO_SCREENSHOTS")
+    if folder:
+        widget.scroll_into_view_if_needed()
+        page.screenshot(path=str(Path(folder) / f"site-box-playground-{width}.png"))
+    assert errors == []
+    assert [u for u in requests if not is_local(u)] == []
+    page.close()
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_iou_playground_answers_from_recorded_states_on_the_site(browser, server, width):
+    from yolo_lesson import playground
+
+    page, errors, requests = _open(browser, server + "notebooks/01_boxes_and_iou.html")
+    page.set_viewport_size({"width": width, "height": 900})
+    widget = page.locator(".yolo-iou-playground.yolo-recorded").first
+    widget.locator("[data-value=iou]").wait_for(timeout=30_000)
+    assert "drag the prediction" in widget.locator(".yolo-site-note").inner_text()
+    target, pred = (0.20, 0.25, 0.55, 0.60), (0.45, 0.40, 0.85, 0.80)
+    xs, ys = playground.centre_grid(pred, 0.02)
+    # Grab the prediction outside the target and drag it 0.3 left and 0.1 down: onto the
+    # grid point (0.35, 0.70).
+    _site_drag(page, widget, "pred", (0.75, 0.70), (-0.3 * side_of(widget), 0.1 * side_of(widget)))
+    cx, cy = _nearest(xs, 0.65 - 0.3), _nearest(ys, 0.60 + 0.1)
+    expected = playground.iou_playground(target, playground.box_at(pred, cx, cy))
+    page.wait_for_function(
+        "([root, v]) => { const el = root.querySelector('[data-loss=\"giou\"]');"
+        " return el && Math.abs(parseFloat(el.textContent) - v) < 6e-5; }",
+        arg=[widget.element_handle(), expected.losses["giou"]], timeout=30_000,
+    )
+    for attribute, numbers in (("data-value", expected.values), ("data-loss", expected.losses)):
+        shown = _site_numbers(widget, attribute)
+        for name, value in numbers.items():
+            assert shown[name] == pytest.approx(value, abs=6e-5), (attribute, name)
+    body = widget.locator('.box[data-name="pred"] .box-body')
+    assert float(body.get_attribute("x")) == pytest.approx((cx - 0.2) * 360, abs=0.01)
+    assert widget.locator("line.arrow").count() >= 2
+    folder = os.environ.get("YOLO_SCREENSHOTS")
+    if folder:
+        widget.scroll_into_view_if_needed()
+        page.screenshot(path=str(Path(folder) / f"site-iou-playground-{width}.png"))
+    assert errors == []
+    assert [u for u in requests if not is_local(u)] == []
+    page.close()

@@ -278,14 +278,16 @@ def test_box_playground_widget_follows_a_drag_and_a_slider():
     w.canvas.move_box(1, [0.40, 0.34, 0.66, 0.66])  # what the browser sends after a drag
     expected = playground.box_playground(TRUTH, [(0.40, 0.34, 0.66, 0.66), PREDS[1]], CONFS, SCORES)
     assert w.view.terms == expected.terms
-    assert 'data-term="total"' in w.readout.value
-    assert f"{expected.terms['total']:+.4f}" in w.readout.value
+    # The readout the browser formats: the package's numbers, rounded to the 4 decimals shown.
+    assert w.canvas.readout["terms"]["total"] == round(expected.terms["total"], 4)
+    assert w.canvas.readout["preds"][0]["grad"][0] == round(expected.grads[0]["x"], 4)
     w.lambda_coord.value = 7.0
     assert w.view.terms["box"] == pytest.approx(expected.terms["box"] * 7 / 5)
+    assert w.canvas.readout["terms"]["box"] == round(w.view.terms["box"], 4)
 
 
 def test_box_playground_widget_table_shows_the_tensor_and_the_box():
-    """After a drag to a 0.25 × 0.36 box, the table shows the box (0.25) and the tensor's
+    """After a drag to a 0.25 × 0.36 box, the readout holds the box (0.25) and the tensor's
     entry (√0.25 = 0.5) under the default; the switch offers the four modes, and under
     "linear" the tensor's entry is the size itself."""
     widgets = pytest.importorskip("yolo_lesson.widgets")
@@ -293,15 +295,11 @@ def test_box_playground_widget_table_shows_the_tensor_and_the_box():
     assert [value for _, value in w.wh.options] == ["predicted_sqrt", "signed_sqrt", "clamped_sqrt", "linear"]
     assert w.wh.value == "predicted_sqrt"
     w.canvas.move_box(1, [0.35, 0.30, 0.60, 0.66])
-
-    def shown(attribute):  # the text of the table cell carrying that data attribute
-        match = re.search(attribute + r'[^>]*>([^<]*)<', w.readout.value)
-        return match.group(1)
-
-    assert shown('data-box="0-w"') == "+0.2500" and shown('data-tensor="0-w"') == "+0.5000"
-    assert shown('data-tensor="0-h"') == "+0.6000" and "√w, √h" in w.readout.value
+    shown = w.canvas.readout["preds"][0]
+    assert shown["box"][2] == 0.25 and shown["tensor"][2] == 0.5
+    assert shown["tensor"][3] == 0.6 and w.canvas.readout["rooted"]
     w.wh.value = "linear"
-    assert shown('data-tensor="0-w"') == "+0.2500"
+    assert w.canvas.readout["preds"][0]["tensor"][2] == 0.25 and not w.canvas.readout["rooted"]
     assert w.view.outputs[0]["w"] == pytest.approx(0.25)
 
 
@@ -311,14 +309,112 @@ def test_box_playground_widget_writes_back_repaired_boxes_and_says_so():
     w.canvas.move_box(1, [0.9, 0.9, 1.6, 0.5])  # dragged off the image with crossed corners
     x1, y1, x2, y2 = w.canvas.boxes[1]["xyxy"]
     assert 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1
-    assert "Repaired" in w.readout.value and "predictor 1" in w.readout.value
+    assert any("predictor 1" in n for n in w.canvas.readout["notes"])
+
+
+def test_readouts_never_carry_negative_zero():
+    """-0.0 would print as "-0.0000": the readout rounds and turns it into 0.0."""
+    widgets = pytest.importorskip("yolo_lesson.widgets")
+    w = widgets.BoxPlayground()  # predictor 1 sits at the object's height: ∂/∂y is (-)0
+    numbers = [v for _, v in widgets._playgrounds._leaves(w.canvas.readout)]
+    assert all(math.copysign(1, v) > 0 for v in numbers if v == 0)
+
+
+# ------------------------------------------------------------------ recorded answers
+
+
+def test_centre_grid_keeps_the_box_inside_and_passes_through_its_centre():
+    # A 0.26 × 0.32 box centred at (0.47, 0.50), step 0.025: x from 0.145 (0.47 - 13 steps,
+    # the lowest >= 0.13) to 0.87 (0.47 + 16 steps), y from 0.175 to 0.825 (±13 steps).
+    xs, ys = playground.centre_grid((0.34, 0.34, 0.60, 0.66), 0.025)
+    assert len(xs) == 30 and len(ys) == 27
+    assert xs[0] == pytest.approx(0.145) and xs[-1] == pytest.approx(0.87)
+    assert ys[0] == pytest.approx(0.175) and ys[-1] == pytest.approx(0.825)
+    assert 0.47 in xs and 0.5 in ys
+    assert all(b - a == pytest.approx(0.025) for a, b in zip(xs, xs[1:]))
+    with pytest.raises(ValueError, match="step"):
+        playground.centre_grid((0.3, 0.3, 0.6, 0.6), 0)
+    # A box as wide as the image has one position.
+    assert playground.centre_grid((0.0, 0.2, 1.0, 0.4), 0.1)[0] == (0.5,)
+
+
+def test_recorded_box_playground_equals_the_playground_at_every_state():
+    recording = playground.record_box_playground(TRUTH, PREDS, CONFS, SCORES, step=0.1, lambda_coord=3.0)
+    assert len(recording.views) == len(recording.xs) * len(recording.ys) > 20
+    w, h = PREDS[0][2] - PREDS[0][0], PREDS[0][3] - PREDS[0][1]
+    for j, cy in enumerate(recording.ys):
+        for i, cx in enumerate(recording.xs):
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)  # the size kept
+            expected = playground.box_playground(TRUTH, [box, PREDS[1]], CONFS, SCORES, lambda_coord=3.0)
+            got = recording.views[j * len(recording.xs) + i]
+            assert got.notes == ()  # every recorded box lies inside the image
+            assert got.preds[1] == expected.preds[1]
+            assert got.preds[0] == pytest.approx(expected.preds[0], abs=1e-12)
+            assert got.terms == pytest.approx(expected.terms, abs=1e-12)
+            assert got.responsible == expected.responsible
+            for g, e in zip(got.grads, expected.grads):
+                assert g == pytest.approx(e, abs=1e-10)
+    with pytest.raises(ValueError, match="moving"):
+        playground.record_box_playground(TRUTH, PREDS, CONFS, SCORES, moving=2)
+
+
+def test_recorded_iou_playground_equals_the_playground_at_every_state():
+    target, pred = (0.20, 0.25, 0.55, 0.60), (0.45, 0.40, 0.85, 0.80)
+    # Step 0.07: no grid position puts an edge exactly on the target's (a kink of IoU, where
+    # the gradient depends on rounding). The 0.4 × 0.4 prediction's centre stays in
+    # [0.2, 0.8]: x = 0.65 - 6·0.07 ... 0.65 + 2·0.07 (9 positions), y = 0.60 - 5·0.07 ...
+    # 0.60 + 2·0.07 (8 positions).
+    recording = playground.record_iou_playground(target, pred, step=0.07)
+    assert len(recording.xs) == 9 and len(recording.ys) == 8
+    for j, cy in enumerate(recording.ys):
+        for i, cx in enumerate(recording.xs):
+            expected = playground.iou_playground(target, (cx - 0.2, cy - 0.2, cx + 0.2, cy + 0.2))
+            got = recording.views[j * 9 + i]
+            assert got.values == pytest.approx(expected.values, abs=1e-12)
+            for name in expected.arrows:
+                assert got.arrows[name] == pytest.approx(expected.arrows[name], abs=1e-10)
+
+
+def test_recorded_frames_unpack_to_the_live_frames_and_stay_small():
+    """What the browser does with ``recorded`` (template, then the varying numbers at their
+    paths), done here in Python: every recorded frame is the live widget's frame for that
+    position. And the whole recording stays under 300 KB."""
+    import json
+
+    widgets = pytest.importorskip("yolo_lesson.widgets")
+    for make, moving in ((lambda: widgets.BoxPlayground(record=True), 1),
+                         (lambda: widgets.IoUPlayground(record=True), 1)):
+        w = make()
+        rec = w.canvas.recorded
+        assert rec["moving"] == moving and "yolo-recorded" in w._dom_classes
+        assert len(json.dumps(rec)) < 300_000
+        values = json.loads(rec["values"])
+        assert len(values) == len(rec["xs"]) * len(rec["ys"])
+        start = w.canvas.boxes[moving]["xyxy"]
+        # (Not len // 3: there the IoU playground's prediction has an edge on the target's, a
+        # kink where the gradient depends on the last bit of the coordinates.)
+        for k in (0, len(values) // 3 + 1, len(values) - 1):
+            frame = json.loads(json.dumps(rec["template"]))
+            for path, value in zip(rec["paths"], values[k]):
+                target = frame
+                for key in path[:-1]:
+                    target = target[key]
+                target[path[-1]] = value
+            i, j = k % len(rec["xs"]), k // len(rec["xs"])
+            box = playground.box_at(start, rec["xs"][i], rec["ys"][j])
+            w.canvas.move_box(moving, box)
+            live = w.frame(w.view)
+            assert frame["readout"] == live["readout"]
+            for key in ("xyxy", "arrows"):
+                for got, expected in zip(frame[key], live[key]):
+                    assert got == pytest.approx(expected, abs=1e-6), key
 
 
 def test_iou_and_lambda_widgets_update():
     widgets = pytest.importorskip("yolo_lesson.widgets")
     w = widgets.IoUPlayground()
     w.canvas.move_box(1, [0.7, 0.7, 0.9, 0.9])
-    assert w.view.values["iou"] == 0 and "no gradient" in w.readout.value
+    assert w.view.values["iou"] == 0 and w.canvas.readout["disjoint"] == 1
     lam = widgets.LambdaExplorer(playground.make_lambda_batch(N=2))
     before = lam.view.terms["noobj"]
     lam.lambda_noobj.value = 1.0

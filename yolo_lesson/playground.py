@@ -11,6 +11,8 @@ and the view lists what was repaired in ``notes``.
   the λ-weighted loss terms, and the gradient of every term with respect to each predictor.
 * :func:`iou_playground` — two boxes: IoU, GIoU, DIoU, CIoU, their losses and the direction
   each loss pushes the predicted box.
+* :func:`record_box_playground`, :func:`record_iou_playground` — those answers over a grid of
+  positions of one box, recorded for pages without a kernel.
 * :func:`lambda_explorer` — a synthetic batch: each term's contribution and the size of the
   gradient it sends back, as the λ weights change.
 """
@@ -39,6 +41,11 @@ __all__ = [
     "box_playground",
     "iou_playground",
     "make_lambda_batch",
+    "Recording",
+    "centre_grid",
+    "box_at",
+    "record_box_playground",
+    "record_iou_playground",
     "lambda_explorer",
 ]
 
@@ -348,6 +355,88 @@ def iou_playground(target: Sequence[float], pred: Sequence[float]) -> IoUPlaygro
         # Moving the centre by d moves both x1 and x2 by d: ∂/∂cx = ∂/∂x1 + ∂/∂x2.
         arrows[name] = _arrow(cx, cy, -float(g[0] + g[2]), -float(g[1] + g[3]))
     return IoUPlaygroundView(target_box, pred_box, values, losses, grads, arrows, tuple(notes))
+
+
+# --------------------------------------------------------------------------- recorded answers
+# A page without a kernel (the website) cannot call the functions above. The playgrounds
+# record their answers ahead of time instead: one box's centre on a grid, everything else
+# fixed, one view per grid point. The browser snaps a drag to the nearest grid point and
+# shows that view: it looks numbers up and computes none.
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A playground's answers over a grid of centres of one box (the others fixed).
+
+    Attributes:
+        xs, ys: the grid's centre coordinates (image units), increasing; the box's own
+            starting centre is a grid point, so the first view shown is a recorded one.
+        views: row-major, ``views[j * len(xs) + i]`` is the view with the box's centre at
+            ``(xs[i], ys[j])`` and its size unchanged.
+    """
+
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    views: tuple
+
+
+def centre_grid(box: Sequence[float], step: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The centres, ``step`` apart and through the box's own centre, at which a box of this
+    size lies wholly inside the image: ``(xs, ys)``."""
+    if not (isinstance(step, (int, float)) and 0.001 <= step <= 0.5):
+        raise ValueError(f"step must be a number in [0.001, 0.5] (image units), got {step!r}")
+    (x1, y1, x2, y2), _ = repair_box(box)
+
+    def axis(lo: float, hi: float) -> tuple[float, ...]:
+        centre, half = (lo + hi) / 2, (hi - lo) / 2
+        first = math.ceil((half - centre) / step - 1e-9)  # the lowest k with centre + k·step >= half
+        last = math.floor((1 - half - centre) / step + 1e-9)
+        return tuple(round(centre + k * step, 9) for k in range(first, last + 1))
+
+    return axis(x1, x2), axis(y1, y2)
+
+
+def box_at(box: Sequence[float], cx: float, cy: float) -> Box:
+    """``box`` moved so that its centre is ``(cx, cy)``, its size kept, and shifted back
+    inside the image by at most a rounding error."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    w, h = x2 - x1, y2 - y1
+    left = min(max(cx - w / 2, 0.0), 1.0 - w)
+    top = min(max(cy - h / 2, 0.0), 1.0 - h)
+    return (left, top, left + w, top + h)
+
+
+def record_box_playground(
+    truth: Sequence[float],
+    preds: Sequence[Sequence[float]],
+    confs: Sequence[float],
+    class_scores: Sequence[float],
+    moving: int = 0,
+    step: float = 0.025,
+    **options,
+) -> Recording:
+    """:func:`box_playground` at every grid position of predictor ``moving``'s centre (see
+    :func:`centre_grid`); the other boxes and every option (``label``, ``S``, the λs, ...,
+    passed on in ``options``) fixed."""
+    if not 0 <= moving < len(preds):
+        raise ValueError(f"moving must index one of the {len(preds)} predictors, got {moving!r}")
+    start, _ = repair_box(preds[moving])
+    xs, ys = centre_grid(start, step)
+    views = []
+    for cy in ys:
+        for cx in xs:
+            boxes = [box_at(start, cx, cy) if b == moving else p for b, p in enumerate(preds)]
+            views.append(box_playground(truth, boxes, confs, class_scores, **options))
+    return Recording(xs, ys, tuple(views))
+
+
+def record_iou_playground(target: Sequence[float], pred: Sequence[float], step: float = 0.02) -> Recording:
+    """:func:`iou_playground` at every grid position of the prediction's centre (see
+    :func:`centre_grid`), the target and the prediction's size fixed."""
+    start, _ = repair_box(pred)
+    xs, ys = centre_grid(start, step)
+    views = tuple(iou_playground(target, box_at(start, cx, cy)) for cy in ys for cx in xs)
+    return Recording(xs, ys, views)
 
 
 # --------------------------------------------------------------------------- λ explorer

@@ -15,6 +15,6 @@ state they were saved with.
 
 from ._common import LOSS_COLORS, PRED_COLORS, TERM_COLORS, TRUTH_COLOR
 from ._lambda import LambdaExplorer, lambda_figure
-from ._playgrounds import BoxCanvas, BoxPlayground, IoUPlayground
+from ._playgrounds import LOSS_STYLES, BoxCanvas, BoxPlayground, IoUPlayground, pack_frames
 
-__all__ = ["BoxCanvas", "BoxPlayground", "IoUPlayground", "LambdaExplorer", "lambda_figure", "LOSS_COLORS", "TERM_COLORS"]
+__all__ = ["BoxCanvas", "BoxPlayground", "IoUPlayground", "LOSS_STYLES", "pack_frames", "LambdaExplorer", "lambda_figure", "LOSS_COLORS", "TERM_COLORS"]
