@@ -198,6 +198,8 @@ def test_dragging_updates_the_numbers_before_the_mouse_is_released(page):
     assert end == 20.0
     wait_until_drawn(page, end, ln)
     assert assert_shows_package_numbers(page) == (end, ln)
+    if os.environ.get("YOLO_SCREENSHOTS"):
+        page.locator(EXPLORER).screenshot(path=str(Path(os.environ["YOLO_SCREENSHOTS"]) / "lab-lambda-explorer-dragged-1400.png"))
 
 
 # Moves a slider one step at a time and measures, in the page, the time from the input event
@@ -241,3 +243,32 @@ def test_slider_to_redraw_round_trip_is_measured(page):
     (lc, ln), _, _ = shown(page)
     assert ln == 2.0
     assert_shows_package_numbers(page)
+
+
+@pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
+def test_text_has_aa_contrast_in_light_and_dark_themes(page, theme):
+    from test_browser_lab import CONTRAST_JS
+
+    page.evaluate("(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme)
+    page.wait_for_function("(t) => document.body.dataset.jpThemeName === t", arg=theme, timeout=30_000)
+    # The theme's colours have reached the widget's text.
+    page.wait_for_function(
+        "([sel, dark]) => { const c = getComputedStyle(document.querySelector(sel + ' svg text')).fill;"
+        " const v = c.match(/[\\d.]+/g).map(Number); return dark ? v[0] > 128 : v[0] < 128; }",
+        arg=[EXPLORER, theme.endswith("Dark")], timeout=30_000,
+    )
+    widget = page.locator(EXPLORER)
+    texts = widget.locator("svg text, td, th, .legend span.key, .summary, output, span.name")
+    ratios = {}
+    for i in range(texts.count()):
+        item = texts.nth(i)
+        if (item.text_content() or "").strip():
+            ratios[f"{i}: {item.text_content().strip()[:20]}"] = item.evaluate(CONTRAST_JS)
+    assert len(ratios) > 40
+    low = {k: round(v, 2) for k, v in ratios.items() if v < 4.5}
+    assert low == {}, f"{theme}: text below 4.5:1 contrast: {low}"
+    if os.environ.get("YOLO_SCREENSHOTS"):
+        widget.scroll_into_view_if_needed()
+        widget.screenshot(path=str(Path(os.environ["YOLO_SCREENSHOTS"]) / f"lab-lambda-explorer-{theme.split()[-1].lower()}.png"))
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeName === 'JupyterLab Light'", timeout=30_000)

@@ -9,9 +9,13 @@
 // to the nearest state of the recorded grid (the `recording` trait) and draws that state.
 
 const SVG = "http://www.w3.org/2000/svg";
-const FG = "var(--jp-content-font-color1, #1a1a1a)";
-const MUTED = "var(--jp-content-font-color2, #555555)";
+// JupyterLab's theme colours; elsewhere (the website, in its light or dark theme) the page's
+// own text colour.
+const FG = "var(--jp-content-font-color1, currentColor)";
+const MUTED = "var(--jp-content-font-color2, currentColor)";
 const GRID = "var(--jp-border-color2, #c8c8c8)";
+// Numbers line up on their decimal point, whatever a page's own table style says.
+const RIGHT = "text-align: right";
 const THROTTLE_MS = 50; // at most one request per 50 ms while a slider moves
 const STALE_MS = 2000; // a request unanswered this long no longer blocks the next one
 const PALE = 0.4; // opacity of the paper-λ bars
@@ -33,13 +37,13 @@ const CSS = `
 .yolo-lambda .body { display: flex; flex-wrap: wrap; gap: 8px 20px; align-items: flex-start; }
 .yolo-lambda svg { display: block; flex: 0 0 auto; }
 .yolo-lambda svg text { fill: ${FG}; font-size: 12px; font-family: inherit; }
-.yolo-lambda table { border-collapse: collapse; flex: 0 0 auto; }
+.yolo-lambda table { border-collapse: collapse; flex: 0 0 auto; margin: 0; }
 .yolo-lambda th, .yolo-lambda td { padding: 2px 7px; text-align: right; white-space: nowrap; }
 .yolo-lambda th { font-weight: 600; border-bottom: 1px solid ${GRID}; vertical-align: bottom; }
 .yolo-lambda th.group { text-align: center; }
 .yolo-lambda td.num { font-family: var(--jp-code-font-family, monospace); }
 .yolo-lambda tr.total td { border-top: 1px solid ${GRID}; font-weight: 600; }
-.yolo-lambda th:first-child, .yolo-lambda td:first-child { text-align: left; }
+.yolo-lambda .yolo-lambda-term { text-align: left; }
 .yolo-lambda .summary { margin-top: 6px; color: ${MUTED}; }
 .yolo-lambda .notes { color: #a0522d; }
 `;
@@ -143,21 +147,21 @@ function render({ model, el }) {
   // Two header rows keep the columns as narrow as their numbers.
   const thead = html("thead", {}, table);
   const top = html("tr", {}, thead);
-  html("th", { rowspan: 2 }, top, "term");
+  html("th", { rowspan: 2, class: "yolo-lambda-term" }, top, "term");
   html("th", { colspan: 2, class: "group" }, top, "loss");
   html("th", { colspan: 2, class: "group" }, top, "gradient norm");
   const sub = html("tr", {}, thead);
-  for (const title of ["paper λ", "your λ", "paper λ", "your λ"]) html("th", {}, sub, title);
+  for (const title of ["paper λ", "your λ", "paper λ", "your λ"]) html("th", { style: RIGHT }, sub, title);
   const tbody = html("tbody", {}, table);
   const cells = {};
   for (const name of [...names, "total"]) {
     const row = html("tr", { class: name === "total" ? "total" : "" }, tbody);
-    html("td", {}, row, name);
+    html("td", { class: "yolo-lambda-term" }, row, name);
     cells[name] = {
-      paperTerm: html("td", { class: "num", "data-paper-term": name }, row),
-      term: html("td", { class: "num", "data-term": name }, row),
-      paperGrad: html("td", { class: "num", "data-paper-grad-norm": name }, row),
-      grad: html("td", { class: "num", "data-grad-norm": name }, row),
+      paperTerm: html("td", { class: "num", style: RIGHT, "data-paper-term": name }, row),
+      term: html("td", { class: "num", style: RIGHT, "data-term": name }, row),
+      paperGrad: html("td", { class: "num", style: RIGHT, "data-paper-grad-norm": name }, row),
+      grad: html("td", { class: "num", style: RIGHT, "data-grad-norm": name }, row),
     };
   }
 
