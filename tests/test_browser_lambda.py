@@ -1,7 +1,9 @@
 """The λ explorer of lesson 04 in a real browser: JupyterLab on 127.0.0.1, Debian's Chromium
 driven by Playwright. At 1400 and 800 px no control collapses and nothing is clipped; a slider
 moved by the keyboard and by a mouse drag updates the numbers and the bars while it moves, and
-the numbers shown are the package's for the λ shown.
+the numbers shown are the package's for the λ shown. With a stand-in for the kernel, in a blank
+page: one request in flight at a time, at most one per 50 ms, the last value always sent, and an
+answer older than the one drawn never drawn.
 
 Set YOLO_SCREENSHOTS to a folder to save screenshots; the slider→redraw round trip is printed
 (run with -s), never asserted.
@@ -11,6 +13,7 @@ Outside CI the test is skipped when no Chromium is installed; in CI (CI=true) it
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 from pathlib import Path
@@ -272,3 +275,89 @@ def test_text_has_aa_contrast_in_light_and_dark_themes(page, theme):
         widget.screenshot(path=str(Path(os.environ["YOLO_SCREENSHOTS"]) / f"lab-lambda-explorer-{theme.split()[-1].lower()}.png"))
     page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
     page.wait_for_function("() => document.body.dataset.jpThemeName === 'JupyterLab Light'", timeout=30_000)
+
+
+# --- the throttle, with a stand-in for the kernel -------------------------------------------
+# The widget's module rendered in a blank page against a fake model: the test plays the
+# kernel, so it decides when each answer arrives and in which order.
+
+FAKE_MODEL_JS = """
+async ([source, recording, paper]) => {
+  const url = URL.createObjectURL(new Blob([source], {type: 'text/javascript'}));
+  const widget = (await import(url)).default;
+  const state = {lambda_coord: 5, lambda_noobj: 0.5, seq: 0, shown: {...paper, seq: 0}, paper, recording,
+    colors: {box: '#0072b2', obj: '#e69f00', noobj: '#56b4e9', cls: '#cc79a7'}, names: ['box', 'obj', 'noobj', 'cls']};
+  const handlers = {};
+  window.requests = [];
+  window.model = {
+    get: (k) => state[k],
+    set: (k, v) => { state[k] = v; },
+    save_changes: () => window.requests.push({lambda_coord: state.lambda_coord, lambda_noobj: state.lambda_noobj,
+      seq: state.seq, at: performance.now()}),
+    on: (name, f) => { handlers[name] = f; },
+    off: () => {},
+    answer: (view) => { state.shown = view; handlers['change:shown'](); },
+  };
+  const el = document.createElement('div');
+  el.className = 'yolo-lambda-explorer';
+  document.body.appendChild(el);
+  widget.render({model: window.model, el});
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def fake_kernel_page():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    recording = playground.record_lambda_explorer(BATCH)
+    paper = {**playground.rounded_view(playground.lambda_explorer(BATCH)).__dict__, "lambda_coord": 5.0, "lambda_noobj": 0.5}
+    paper["notes"] = []
+    source = (ROOT / "yolo_lesson" / "widgets" / "js" / "lambda_explorer.js").read_text()
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 900, "height": 900})
+        page.set_content("<!doctype html><meta charset=utf-8><body></body>")
+        page.evaluate(FAKE_MODEL_JS, [source, json.dumps(recording.to_json()), paper])
+        yield page
+        browser.close()
+
+
+def _answer(page, lambda_coord: float, lambda_noobj: float, seq: int) -> None:
+    view = expected(lambda_coord, lambda_noobj)
+    page.evaluate(
+        "v => window.model.answer(v)",
+        {"seq": seq, "lambda_coord": lambda_coord, "lambda_noobj": lambda_noobj, "terms": view.terms,
+         "grad_norms": view.grad_norms, "object_cells": view.object_cells,
+         "empty_predictors": view.empty_predictors, "notes": []},
+    )
+
+
+def test_one_request_in_flight_the_last_value_wins_and_stale_answers_are_dropped(fake_kernel_page):
+    page = fake_kernel_page
+    slider = page.locator('input[data-slider="lambda_noobj"]')
+    # Ten slider moves in a burst: one request goes out at once, the others wait for its answer.
+    page.evaluate(
+        "() => { const s = document.querySelector('input[data-slider=lambda_noobj]');"
+        " for (let k = 11; k <= 20; k++) { s.value = (0.05 * k).toFixed(2); s.dispatchEvent(new Event('input')); } }"
+    )
+    requests = page.evaluate("() => window.requests")
+    assert [(r["lambda_noobj"], r["seq"]) for r in requests] == [(0.55, 1)]
+    # The answer to request 1 arrives: it is drawn, and the newest value (1.00) goes out next,
+    # no earlier than 50 ms after the first request.
+    _answer(page, 5.0, 0.55, 1)
+    assert page.locator("[data-term=total]").text_content() == f"{expected(5.0, 0.55).terms['total']:.4f}"
+    page.wait_for_function("() => window.requests.length === 2", timeout=5_000)
+    requests = page.evaluate("() => window.requests")
+    assert (requests[1]["lambda_noobj"], requests[1]["seq"]) == (1.0, 2)
+    assert requests[1]["at"] - requests[0]["at"] >= 49
+    # A stale answer (request 1 again, arriving late) never replaces the newer one drawn.
+    _answer(page, 5.0, 1.0, 2)
+    _answer(page, 5.0, 0.55, 1)
+    assert page.locator(".yolo-lambda").get_attribute("data-lambda-noobj") == "1"
+    assert page.locator("[data-term=total]").text_content() == f"{expected(5.0, 1.0).terms['total']:.4f}"
+    # Nothing pending: no further request, and the slider stays where the learner left it.
+    assert page.evaluate("() => window.requests.length") == 2
+    assert float(slider.input_value()) == 1.0
