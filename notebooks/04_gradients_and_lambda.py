@@ -352,8 +352,13 @@ torch.testing.assert_close(
 # %% [markdown]
 # ## 6 · The λ explorer
 #
-# Move the sliders: the left panel stacks each term's share of the loss, the right one shows the
-# gradient norm each term sends back, pale bars for the paper's λ, solid bars for yours. Try
+# Move the sliders: the left chart stacks each term's share of the loss, the right one shows the
+# gradient norm each term sends back, pale bars for the paper's λ, solid bars for yours; the table
+# gives the numbers. While a slider moves, the widget asks `playground.lambda_explorer` for the new
+# λ (at most every 50 ms) and draws its answer. The widget also carries the answers for every slider
+# position (41 × 41 states, `playground.record_lambda_explorer`, each equal to `lambda_explorer` at
+# that λ to the 4 decimals shown), so on the course website, where no Python runs, the sliders
+# look them up. Try
 # λ_noobj = 1, then 0: the no-object bar grows, then disappears — and with it the only signal
 # that teaches empty cells to stay quiet. [Lesson 06](06_training_a_tiny_yolo.ipynb) trains it: with
 # λ_noobj = 0 the tiny YOLO scores mAP@0.5 = 0.78 against the paper's 0.94, lower on every seed.

@@ -395,6 +395,115 @@ def test_iou_playground_answers_from_recorded_states_on_the_site(browser, server
     if folder:
         widget.scroll_into_view_if_needed()
         page.screenshot(path=str(Path(folder) / f"site-iou-playground-{width}.png"))
+
+
+# --- the λ explorer on the website ---------------------------------------------------------
+# No kernel behind the page: the explorer carries every state of its slider grid and looks
+# them up. Moving the sliders must show the package's numbers for the λ shown.
+
+LAMBDA_PAGE = "notebooks/04_gradients_and_lambda.html"
+
+
+def _lambda_expected(lambda_coord: float, lambda_noobj: float):
+    from yolo_lesson import playground
+
+    # Lesson 04 builds the explorer on make_lambda_batch(N=16, seed=0).
+    batch = playground.make_lambda_batch(N=16, seed=0)
+    return playground.rounded_view(playground.lambda_explorer(batch, lambda_coord, lambda_noobj))
+
+
+def _lambda_shown(page) -> tuple[tuple[float, float], dict[str, float], dict[str, float]]:
+    root = page.locator(".yolo-lambda-explorer .yolo-lambda")
+    lambdas = (float(root.get_attribute("data-lambda-coord")), float(root.get_attribute("data-lambda-noobj")))
+    read = lambda attr: {  # noqa: E731
+        c.get_attribute(attr): float(c.text_content()) for c in root.locator(f"[{attr}]").all()
+    }
+    return lambdas, read("data-term"), read("data-grad-norm")
+
+
+def _lambda_drawn(page, lambda_coord: float, lambda_noobj: float) -> None:
+    page.wait_for_function(
+        "([lc, ln]) => { const el = document.querySelector('.yolo-lambda-explorer .yolo-lambda');"
+        " return Number(el.dataset.lambdaCoord) === lc && Number(el.dataset.lambdaNoobj) === ln; }",
+        arg=[lambda_coord, lambda_noobj], timeout=10_000,
+    )
+
+
+def _lambda_matches_package(page) -> tuple[float, float]:
+    (lc, ln), terms, norms = _lambda_shown(page)
+    view = _lambda_expected(lc, ln)
+    assert terms == view.terms, (lc, ln)
+    assert norms == view.grad_norms, (lc, ln)
+    return lc, ln
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_lambda_explorer_answers_on_the_website(browser, server, width):
+    from test_browser_lambda import ROUND_TRIP_JS, round_trip_figures
+
+    page, errors, requests = _open(browser, server + LAMBDA_PAGE)
+    page.set_viewport_size({"width": width, "height": 900})
+    widget = page.locator(".yolo-lambda-explorer")
+    page.wait_for_function(
+        "() => { const el = document.querySelector('.yolo-lambda-explorer .yolo-lambda');"
+        " return el && el.dataset.lambdaCoord !== undefined; }", timeout=30_000,
+    )
+    assert "yolo-recorded" in widget.get_attribute("class")
+    widget.scroll_into_view_if_needed()
+    # The saved view is the paper's λ; its numbers are the package's.
+    assert _lambda_matches_package(page) == (5.0, 0.5)
+
+    # Nothing collapses or spills out of the page's article.
+    geometry = widget.evaluate(
+        """el => {
+          const article = el.closest('article, main') || document.body;
+          const edge = Math.min(article.getBoundingClientRect().right, window.innerWidth);
+          return {
+            sliders: [...el.querySelectorAll('input[type=range]')].map(i => i.getBoundingClientRect().width),
+            overflowing: [el, ...el.querySelectorAll('*')]
+              .filter(e => e instanceof HTMLElement && e.scrollWidth > e.clientWidth + 1).map(e => e.className),
+            outside: [...el.querySelectorAll('input, svg, table, .legend')]
+              .filter(e => e.getBoundingClientRect().right > edge + 0.5).map(e => e.tagName),
+          };
+        }"""
+    )
+    assert len(geometry["sliders"]) == 2 and min(geometry["sliders"]) >= 150, geometry
+    assert geometry["overflowing"] == [] and geometry["outside"] == [], geometry
+    if os.environ.get("YOLO_SCREENSHOTS"):
+        folder = Path(os.environ["YOLO_SCREENSHOTS"])
+        folder.mkdir(parents=True, exist_ok=True)
+        widget.screenshot(path=str(folder / f"site-lambda-explorer-{width}.png"))
+        page.screenshot(path=str(folder / f"site-lambda-page-{width}.png"))
+
+    # The keyboard: λ_noobj three steps up, 0.5 -> 0.65, looked up at once.
+    noobj = widget.locator('input[data-slider="lambda_noobj"]')
+    noobj.focus()
+    for _ in range(3):
+        noobj.press("ArrowRight")
+    _lambda_drawn(page, 5.0, 0.65)
+    assert _lambda_matches_package(page) == (5.0, 0.65)
+
+    # A mouse drag on λ_coord: while the button is down the numbers follow the slider.
+    coord = widget.locator('input[data-slider="lambda_coord"]')
+    box = coord.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.25, y)
+    page.mouse.down()
+    for step in range(1, 9):
+        page.mouse.move(box["x"] + box["width"] * (0.25 + 0.05 * step), y)
+    middle = float(coord.input_value())
+    _lambda_drawn(page, middle, 0.65)
+    assert _lambda_matches_package(page) == (middle, 0.65)
+    page.mouse.up()
+    assert 0 < middle < 20 and middle != 5.0
+
+    # The look-up time, slider input to redraw (printed with -s, never asserted).
+    values = [round(0.05 * k, 2) for k in range(41)]
+    times = page.evaluate(ROUND_TRIP_JS, [".yolo-lambda-explorer", values[:13] + values[14:]])
+    print(f"\nλ explorer on the website, slider → redraw (look-up): {round_trip_figures(times)}")
+    assert _lambda_matches_package(page) == (middle, 2.0)
+    if os.environ.get("YOLO_SCREENSHOTS"):
+        widget.screenshot(path=str(Path(os.environ["YOLO_SCREENSHOTS"]) / f"site-lambda-explorer-moved-{width}.png"))
     assert errors == []
     assert [u for u in requests if not is_local(u)] == []
     page.close()

@@ -515,3 +515,153 @@ def lambda_explorer(batch: LambdaBatch, lambda_coord: float = 5.0, lambda_noobj:
         empty_predictors=batch.pred.shape[0] * batch.S * batch.S * batch.B - object_cells,
         notes=tuple(notes),
     )
+
+
+# --- the λ explorer, recorded for a page without a kernel ---------------------------------
+
+# The sliders' grids: λ_coord from 0 to 20 by 0.5, λ_noobj from 0 to 2 by 0.05 (41 × 41
+# states). Each value is the double nearest its decimal, as a browser's slider reads it.
+LAMBDA_COORD_GRID = tuple(round(0.5 * k, 10) for k in range(41))
+LAMBDA_NOOBJ_GRID = tuple(round(0.05 * k, 10) for k in range(41))
+# The explorer shows every number with 4 decimals; a recording keeps no more than that.
+LAMBDA_DECIMALS = 4
+
+
+@dataclass(frozen=True)
+class LambdaRecording:
+    """The λ explorer's answer for every state of its slider grid.
+
+    Attributes:
+        lambda_coord: the K λ_coord values of the grid, increasing.
+        lambda_noobj: the M λ_noobj values of the grid, increasing.
+        terms, grad_norms: per name (``total`` and each term), K·M numbers rounded to
+            ``decimals``, row-major: the state (λ_coord[i], λ_noobj[j]) is at ``i * M + j``.
+        object_cells, empty_predictors: as in :class:`LambdaExplorerView` (λ does not move them).
+        decimals: how many decimals the numbers keep.
+    """
+
+    lambda_coord: tuple[float, ...]
+    lambda_noobj: tuple[float, ...]
+    terms: dict[str, tuple[float, ...]]
+    grad_norms: dict[str, tuple[float, ...]]
+    object_cells: int
+    empty_predictors: int
+    decimals: int
+
+    def at(self, i: int, j: int) -> LambdaExplorerView:
+        """The recorded state at grid indices ``(i, j)``: (λ_coord[i], λ_noobj[j])."""
+        k = i * len(self.lambda_noobj) + j
+        return LambdaExplorerView(
+            terms={name: values[k] for name, values in self.terms.items()},
+            grad_norms={name: values[k] for name, values in self.grad_norms.items()},
+            object_cells=self.object_cells,
+            empty_predictors=self.empty_predictors,
+        )
+
+    def to_json(self) -> dict:
+        """Plain lists and numbers, for a widget's synced state."""
+        return {
+            "lambda_coord": list(self.lambda_coord),
+            "lambda_noobj": list(self.lambda_noobj),
+            "terms": {name: list(values) for name, values in self.terms.items()},
+            "grad_norms": {name: list(values) for name, values in self.grad_norms.items()},
+            "object_cells": self.object_cells,
+            "empty_predictors": self.empty_predictors,
+            "decimals": self.decimals,
+        }
+
+
+def rounded_view(view: LambdaExplorerView, decimals: int = LAMBDA_DECIMALS) -> LambdaExplorerView:
+    """``view`` with its terms and gradient norms rounded to ``decimals``, as the explorer shows them."""
+    return LambdaExplorerView(
+        terms={name: round(value, decimals) for name, value in view.terms.items()},
+        grad_norms={name: round(value, decimals) for name, value in view.grad_norms.items()},
+        object_cells=view.object_cells,
+        empty_predictors=view.empty_predictors,
+        notes=view.notes,
+    )
+
+
+def _lambda_grid(values: object, name: str) -> tuple[float, ...]:
+    from ._checks import as_number, describe
+
+    try:
+        numbers = [as_number(v) for v in values]  # type: ignore[union-attr]
+    except TypeError:
+        raise ValueError(f"{name} must be a sequence of numbers, got {describe(values)}") from None
+    if not numbers or any(v is None or not math.isfinite(v) or v < 0 for v in numbers):
+        raise ValueError(f"{name} must be a non-empty sequence of finite numbers >= 0, got {values!r}")
+    if any(b <= a for a, b in zip(numbers, numbers[1:])):
+        raise ValueError(f"{name} must be increasing, got {values!r}")
+    return tuple(float(v) for v in numbers)  # type: ignore[arg-type]
+
+
+def record_lambda_explorer(
+    batch: LambdaBatch,
+    lambda_coord: Sequence[float] = LAMBDA_COORD_GRID,
+    lambda_noobj: Sequence[float] = LAMBDA_NOOBJ_GRID,
+    decimals: int = LAMBDA_DECIMALS,
+    conf_target: str = "iou",
+) -> LambdaRecording:
+    """:func:`lambda_explorer` at every (λ_coord, λ_noobj) of the grid, rounded to ``decimals``.
+
+    The loss is linear in each λ: the box term and its gradient scale with λ_coord, the
+    no-object term and its gradient with λ_noobj, the others do not move. So one backward pass
+    per term at λ = 1 gives every state; the total gradient's norm comes from the inner
+    products of the four term gradients: ‖Σ_t λ_t g_t‖² = Σ_t Σ_u λ_t λ_u ⟨g_t, g_u⟩.
+
+    Raises:
+        ValueError: ``batch`` is not a :class:`LambdaBatch`, a grid is empty, not increasing or
+            holds a negative or non-finite number, ``decimals`` is not an int in [0, 12], or
+            ``conf_target`` is not one of the loss's options.
+    """
+    from ._checks import as_int, describe, require_choice
+
+    if not isinstance(batch, LambdaBatch):
+        raise ValueError(f"batch must be a LambdaBatch (make_lambda_batch()), got {describe(batch)}")
+    coords = _lambda_grid(lambda_coord, "lambda_coord")
+    noobjs = _lambda_grid(lambda_noobj, "lambda_noobj")
+    places = as_int(decimals)
+    if places is None or not 0 <= places <= 12:
+        raise ValueError(f"decimals must be an int in [0, 12], got {describe(decimals)}")
+    conf_target = require_choice("conf_target", conf_target, CONF_TARGETS)
+
+    pred = batch.pred.detach().requires_grad_(True)
+    at_one = yolo_v1_loss(
+        pred, batch.target, S=batch.S, B=batch.B, C=batch.C, lambda_coord=1.0, lambda_noobj=1.0, conf_target=conf_target
+    )
+    grads = torch.stack(
+        [torch.autograd.grad(getattr(at_one, name), pred, retain_graph=True)[0].flatten() for name in TERMS]
+    )  # [4, N·S·S·(B*5+C)]: one row per term
+    gram = grads @ grads.T  # [4, 4]
+    values = torch.stack([getattr(at_one, name).detach() for name in TERMS])  # [4]
+
+    lc = torch.tensor(coords, dtype=torch.float64)[:, None].expand(-1, len(noobjs))  # [K, M]
+    ln = torch.tensor(noobjs, dtype=torch.float64)[None, :].expand(len(coords), -1)  # [K, M]
+    one = torch.ones_like(lc)
+    weights = torch.stack([lc, one, ln, one], dim=-1).reshape(-1, len(TERMS))  # [K·M, 4], in TERMS order
+    term_values = weights * values  # [K·M, 4]
+    term_norms = weights * gram.diagonal().sqrt()  # [K·M, 4]
+    total_norm = torch.einsum("gt,tu,gu->g", weights, gram, weights).clamp(min=0).sqrt()  # [K·M]
+
+    def rounded(column: Tensor) -> tuple[float, ...]:
+        return tuple(round(float(v), places) for v in column)
+
+    terms = {"total": rounded(term_values.sum(dim=1))}
+    norms = {"total": rounded(total_norm)}
+    for t, name in enumerate(TERMS):
+        terms[name] = rounded(term_values[:, t])
+        norms[name] = rounded(term_norms[:, t])
+    object_cells = int((batch.target[..., 4] > 0).sum())
+    return LambdaRecording(
+        lambda_coord=coords,
+        lambda_noobj=noobjs,
+        terms=terms,
+        grad_norms=norms,
+        object_cells=object_cells,
+        empty_predictors=batch.pred.shape[0] * batch.S * batch.S * batch.B - object_cells,
+        decimals=places,
+    )
+
+
+__all__ += ["LAMBDA_COORD_GRID", "LAMBDA_NOOBJ_GRID", "LambdaRecording", "rounded_view", "record_lambda_explorer"]

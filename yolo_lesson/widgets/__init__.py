@@ -10,7 +10,8 @@ numbers. No maths lives in JavaScript.
 * :class:`LambdaExplorer` — lesson 04: each term's share of the loss and of the gradient.
 
 They need a live Python kernel (JupyterLab, Binder, Colab); on a static page they show the
-state they were saved with.
+state they were saved with, except the λ explorer, which carries its answers for every slider
+position (recorded ahead of time) and looks them up.
 """
 
 from ._common import LOSS_COLORS, PRED_COLORS, TERM_COLORS, TRUTH_COLOR
