@@ -241,10 +241,18 @@ def test_from_an_overlapping_start_every_loss_improves_the_iou():
         assert path.values[-1] < path.values[0], name
 
 
-def test_v1_descent_loss_passes_gradcheck():
+def test_descent_losses_pass_gradcheck_and_ciou_holds_alpha_constant():
     theta = torch.tensor([0.45, 0.47, 0.23, 0.15], dtype=torch.float64, requires_grad=True)
-    for name in DESCENT_LOSSES:
+    for name in ("v1", "iou", "giou", "diou"):
         assert torch.autograd.gradcheck(_descent_loss(name, TARGET, S), (theta,)), name
+    # CIoU's gradient is deliberately not the exact derivative (α held constant, as in
+    # Ultralytics): it equals box_loss's, which the modern tests check against that code.
+    from yolo_lesson.boxes import cxcywh_to_xyxy
+    from yolo_lesson.modern import box_loss
+
+    (ours,) = torch.autograd.grad(_descent_loss("ciou", TARGET, S)(theta), theta)
+    (theirs,) = torch.autograd.grad(box_loss(cxcywh_to_xyxy(theta), torch.tensor(TARGET, dtype=torch.float64)), theta)
+    torch.testing.assert_close(ours, theirs)
 
 
 @pytest.mark.parametrize(
