@@ -231,7 +231,7 @@ def test_iou_path_never_moves_without_overlap_and_the_others_reach_the_object():
     assert apart > 3
     assert all(later < earlier for earlier, later in zip(values[: apart + 1], values[1 : apart + 1]))
     assert values[-1] < 0.2 * values[0]
-    assert len(values) == 81
+    assert len(values) == 101
 
 
 def test_from_an_overlapping_start_every_loss_improves_the_iou():

@@ -53,7 +53,7 @@ _IOU_FUNCTIONS = {
 }
 _DTYPE = torch.float64
 # Plain gradient descent's default step sizes (see descent_paths).
-DESCENT_LR = {"v1": 0.001, "iou": 0.01, "giou": 0.01, "diou": 0.01, "ciou": 0.01}
+DESCENT_LR = {"v1": 0.001, "iou": 0.003, "giou": 0.003, "diou": 0.003, "ciou": 0.003}
 Box = tuple[float, float, float, float]
 
 
@@ -392,7 +392,7 @@ def descent_paths(
     start: Sequence[float],
     *,
     lr: float | Mapping[str, float] | None = None,
-    steps: int = 80,
+    steps: int = 100,
     losses: Sequence[str] = DESCENT_LOSSES,
     S: int = 7,
 ) -> dict[str, DescentPath]:
@@ -409,7 +409,7 @@ def descent_paths(
         lr: the step size (> 0), one for every loss or a ``{loss: step size}`` mapping;
             default ``DESCENT_LR``: 0.001 for ``"v1"``, whose gradient in image units is
             about ``2 · λ_coord · S² = 490`` times the centre error (a step of 0.004 or more
-            overshoots), 0.01 for the IoU family. steps: how many steps (>= 1).
+            overshoots), 0.003 for the IoU family. steps: how many steps (>= 1).
         losses: which losses, a subset of ``DESCENT_LOSSES``.
         S: grid size for ``"v1"``.
 
