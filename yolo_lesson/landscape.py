@@ -39,6 +39,7 @@ __all__ = [
     "loss_landscape",
     "iou_family_landscape",
     "descent_paths",
+    "replay_state",
 ]
 
 V1_TERMS = ("box", "obj", "noobj", "total")
@@ -456,3 +457,39 @@ def descent_paths(
                 )
         paths[name] = DescentPath(name, tuple(boxes), tuple(values), tuple(ious), tuple(grads))
     return paths
+
+
+def replay_state(paths: dict[str, DescentPath], truth: Sequence[float], *, colors: dict[str, str], labels: dict[str, str],
+                 digits: int = 6) -> dict:
+    """What the descent replay widget saves and draws: plain numbers, rounded to ``digits``
+    decimals (the widget shows at most 4), so that the page only looks frames up.
+
+    Args:
+        paths: :func:`descent_paths`' result, all of one length.
+        truth: the object ``(x1, y1, x2, y2)``.
+        colors, labels: per loss, its colour and its name as shown.
+
+    Returns:
+        ``{"truth", "steps", "paths": [{"name", "label", "color", "boxes", "centres",
+        "values", "ious"}, ...]}``; ``boxes[k]`` is ``(x1, y1, x2, y2)`` at step k and
+        ``centres[k]`` its centre.
+    """
+    truth = _box("truth", truth)
+    if not paths:
+        raise ValueError("paths must hold at least one DescentPath, got none")
+    lengths = {len(p.boxes) for p in paths.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"paths must all have the same number of steps, got lengths {sorted(lengths)}")
+    r = lambda v: round(float(v), digits)  # noqa: E731
+    state = {"truth": [r(v) for v in truth], "steps": lengths.pop() - 1, "paths": []}
+    for name, path in paths.items():
+        state["paths"].append({
+            "name": name,
+            "label": labels.get(name, name),
+            "color": colors.get(name, "#000000"),
+            "boxes": [[r(v) for v in box] for box in path.boxes],
+            "centres": [[r((b[0] + b[2]) / 2), r((b[1] + b[3]) / 2)] for b in path.boxes],
+            "values": [r(v) for v in path.values],
+            "ious": [r(v) for v in path.ious],
+        })
+    return state
