@@ -555,7 +555,7 @@ start_overlap = (0.30, 0.28, 0.55, 0.45)
 overlap_paths = descent_paths(object_box, start_overlap)
 for name, path in overlap_paths.items():
     print(f"{name:>5}: IoU {path.ious[0]:.3f} -> {path.ious[-1]:.3f}")
-plot_descent_paths(overlap_paths, object_box, title="start overlapping the object (grey)")
+plot_descent_paths(overlap_paths, object_box, title="start overlapping the object (black dotted)")
 plt.show()
 
 # %% [markdown]

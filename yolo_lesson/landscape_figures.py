@@ -44,7 +44,7 @@ def _quiver(ax, xs, ys, grads):
 
 def _box(ax, box, color, dashed=False, lw=1.8):
     x1, y1, x2, y2 = box
-    ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=color, lw=lw, ls="--" if dashed else "-"))
+    ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=color, lw=lw, ls=dashed if isinstance(dashed, str) else ("--" if dashed else "-")))
 
 
 def plot_loss_landscape(land: LossLandscape, terms=V1_TERMS):
@@ -53,8 +53,11 @@ def plot_loss_landscape(land: LossLandscape, terms=V1_TERMS):
     where the gradient is 0), and the boundary where
     responsibility switches between the predictors (a dashed contour). Over the centre, the
     object (dashed, green), predictor 2 (orange) and the grid lines are drawn too."""
-    fig, axes = plt.subplots(1, len(terms), figsize=(3.3 * len(terms), 3.6), layout="constrained")
-    for ax, name in zip(axes, terms):
+    rows = (len(terms) + 1) // 2  # two panels a row: readable on a narrow page too
+    fig, axes = plt.subplots(rows, 2, figsize=(8.2, 3.7 * rows), layout="constrained", squeeze=False)
+    for ax in axes.flat[len(terms):]:
+        ax.remove()
+    for ax, name in zip(axes.flat, terms):
         image = _heatmap(ax, land.xs, land.ys, land.terms[name], f"{name}")
         fig.colorbar(image, ax=ax, shrink=0.75)
         _quiver(ax, land.arrow_xs, land.arrow_ys, land.grads[name])
@@ -83,15 +86,15 @@ def plot_loss_landscape(land: LossLandscape, terms=V1_TERMS):
 def plot_iou_family_landscape(land: IoUFamilyLandscape):
     """``1 - IoU``, ``1 - GIoU``, ``1 - DIoU``, ``1 - CIoU`` over the predicted centre, one
     panel each, on one colour scale, with ``-∇`` arrows every few points and the object."""
-    fig, axes = plt.subplots(1, 4, figsize=(13.5, 3.7), layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(8.6, 7.6), layout="constrained")
     stride = max(1, (len(land.xs) - 1) // 10)
-    for ax, name in zip(axes, IOU_LOSSES):
+    for ax, name in zip(axes.flat, IOU_LOSSES):
         image = _heatmap(ax, land.xs, land.ys, land.losses[name], f"{LOSS_LABELS[name]}  (zero gradient: {land.zero_gradient[name]:.0%})")
         image.set_clim(0, 2)
         _quiver(ax, land.xs[::stride], land.ys[::stride], land.grads[name][::stride, ::stride])
         _box(ax, land.truth, "white", dashed=True)
         ax.set_xlabel("predicted centre x")
-    axes[0].set_ylabel("predicted centre y")
+        ax.set_ylabel("predicted centre y")
     fig.colorbar(image, ax=axes, shrink=0.8, label="loss")
     return fig
 
@@ -105,7 +108,7 @@ def plot_descent_paths(paths, truth, title: str | None = None):
     left.set_aspect("equal")
     _box(left, truth, TRUTH_COLOR, dashed=True, lw=2)
     start = next(iter(paths.values())).boxes[0]
-    _box(left, start, "0.4", lw=1)
+    _box(left, start, PALETTE[7], dashed=":", lw=1.2)
     for name, path in paths.items():
         cx = [(b[0] + b[2]) / 2 for b in path.boxes]
         cy = [(b[1] + b[3]) / 2 for b in path.boxes]
@@ -113,7 +116,7 @@ def plot_descent_paths(paths, truth, title: str | None = None):
         left.plot(cx[-1:], cy[-1:], "o", color=LOSS_COLORS[name], ms=4)
         _box(left, path.boxes[-1], LOSS_COLORS[name], lw=1.2)
         right.plot(range(len(path.ious)), path.ious, color=LOSS_COLORS[name], lw=2, label=LOSS_LABELS[name])
-    left.set_title(title or "centre paths and final boxes (grey: start)", fontsize=10)
+    left.set_title(title or "centre paths and final boxes (black dotted: start)", fontsize=10)
     left.legend(fontsize=8, loc="lower left")
     right.set(xlabel="step", ylabel="IoU with the object", ylim=(-0.02, 1.02), title="IoU along the way")
     right.grid(color="0.9")

@@ -35,7 +35,8 @@ function render({ model, el }) {
   });
   const side = document.createElement("div");
   side.className = "yolo-descent-side";
-  side.style.cssText = "flex:1 1 300px;min-width:260px;max-width:460px;";
+  // At least as wide as the table: the side moves under the picture rather than squeeze it.
+  side.style.cssText = "flex:1 1 390px;min-width:min(390px, 100%);max-width:480px;";
 
   const controls = document.createElement("div");
   controls.style.cssText = "display:flex;align-items:center;gap:8px;margin-bottom:6px;";
