@@ -36,7 +36,7 @@ function render({ model, el }) {
   const side = document.createElement("div");
   side.className = "yolo-descent-side";
   // At least as wide as the table: the side moves under the picture rather than squeeze it.
-  side.style.cssText = "flex:1 1 390px;min-width:min(390px, 100%);max-width:480px;";
+  side.style.cssText = "flex:1 1 360px;min-width:min(360px, 100%);max-width:480px;";
 
   const controls = document.createElement("div");
   controls.style.cssText = "display:flex;align-items:center;gap:8px;margin-bottom:6px;";
@@ -65,7 +65,7 @@ function render({ model, el }) {
   for (const text of ["loss", "value", "IoU", "centre x", "centre y"]) {
     const th = document.createElement("th");
     th.textContent = text;
-    th.style.cssText = "text-align:right;padding:1px 6px;";
+    th.style.cssText = "text-align:right;padding:1px 3px;";
     head.appendChild(th);
   }
   head.firstChild.style.textAlign = "left";
@@ -76,11 +76,11 @@ function render({ model, el }) {
     const name = row.insertCell();
     name.innerHTML = `<span class="yolo-swatch" style="background:${path.color}"></span>`;
     name.append(path.label);
-    name.style.cssText = "padding:1px 6px;white-space:nowrap;";
+    name.style.cssText = "padding:1px 3px;white-space:nowrap;";
     const numbers = ["value", "iou", "cx", "cy"].map((key) => {
       const td = row.insertCell();
       td.dataset.field = key;
-      td.style.cssText = "text-align:right;font-family:monospace;padding:1px 6px;";
+      td.style.cssText = "text-align:right;font-family:monospace;padding:1px 3px;";
       return td;
     });
     return numbers;
