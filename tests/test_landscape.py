@@ -284,3 +284,29 @@ def test_a_step_size_that_crushes_the_box_is_a_value_error_naming_lr():
     # image, and the width's step makes it negative (its root undefined).
     with pytest.raises(ValueError, match="lr = 1.0 is too large for 'v1'"):
         descent_paths(TARGET, APART, lr=1.0, losses=["v1"])
+
+
+def test_figures_draw_the_measured_numbers_and_the_boundary():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from yolo_lesson.landscape_figures import plot_descent_paths, plot_iou_family_landscape, plot_loss_landscape
+
+    family = iou_family_landscape(TARGET, (0.2, 0.2), grid=21)
+    fig = plot_iou_family_landscape(family)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles[0] == f"1 − IoU  (zero gradient: {family.zero_gradient['iou']:.0%})"
+    assert len(titles) == 4
+    plt.close(fig)
+    land = loss_landscape(TRUTH, PREDS, grid=21, arrows=3)
+    fig = plot_loss_landscape(land)
+    # Each of the 4 panels has the responsibility contour (both predictors answer somewhere),
+    # and arrows only where the term has a gradient: box and total, not obj or noobj.
+    panels = [ax for ax in fig.axes if ax.get_title() in ("box", "obj", "noobj", "total")]
+    assert [len(ax.collections) for ax in panels] == [2, 1, 1, 2]
+    plt.close(fig)
+    fig = plot_descent_paths(descent_paths(TARGET, APART, steps=3), TARGET)
+    assert len(fig.axes[1].lines) == len(DESCENT_LOSSES)
+    plt.close(fig)

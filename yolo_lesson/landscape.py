@@ -409,8 +409,9 @@ def descent_paths(
         start: the starting box ``(x1, y1, x2, y2)``.
         lr: the step size (> 0), one for every loss or a ``{loss: step size}`` mapping;
             default ``DESCENT_LR``: 0.001 for ``"v1"``, whose gradient in image units is
-            about ``2 · λ_coord · S² = 490`` times the centre error (a step of 0.004 or more
-            overshoots), 0.003 for the IoU family. steps: how many steps (>= 1).
+            about ``2 · λ_coord · S² = 490`` times the centre error (a step multiplies that error
+            by ``1 - 490 · lr``: above 1/490 it overshoots, above 2/490 it diverges), 0.003 for
+            the IoU family. steps: how many steps (>= 1).
         losses: which losses, a subset of ``DESCENT_LOSSES``.
         S: grid size for ``"v1"``.
 
