@@ -395,7 +395,8 @@ for name in ("obj", "noobj"):
 # (a target, not a path), and no-object only sees a confidence. Their heatmaps still change with the
 # centre (the IoU target moves, and responsibility flips), but nothing in them pushes the box. The box
 # term is a bowl centred on the object, cut off where predictor 2 takes over: beyond the dashed
-# line its value is predictor 2's, constant, and predictor 1 is left alone.
+# line its value is predictor 2's, constant, and predictor 1 is left alone. (The box and total
+# panels' colours are on a log scale.)
 
 # %% mystnb={"image": {"alt": "Four heatmaps over predictor 1's centre near the object's cell: the box, obj, no-object and total terms, with white minus-gradient arrows only on the box and total terms and a dashed line where responsibility switches to predictor 2."}}
 plot_loss_landscape(centre_land)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.colors import LogNorm
 from matplotlib.patches import Rectangle
 
 from .landscape import IOU_LOSSES, V1_TERMS, IoUFamilyLandscape, LossLandscape
@@ -48,7 +49,8 @@ def _box(ax, box, color, dashed=False, lw=1.8):
 
 
 def plot_loss_landscape(land: LossLandscape, terms=V1_TERMS):
-    """One panel per term: the heatmap over predictor 1's centre (or size), ``-∇`` arrows
+    """One panel per term: the heatmap over predictor 1's centre (or size; box and total on
+    a log colour scale when they span more than a factor 10), ``-∇`` arrows
     (white, scaled per panel, length growing like the root of the gradient's size; none
     where the gradient is 0), and the boundary where
     responsibility switches between the predictors (a dashed contour). Over the centre, the
@@ -59,6 +61,9 @@ def plot_loss_landscape(land: LossLandscape, terms=V1_TERMS):
         ax.remove()
     for ax, name in zip(axes.flat, terms):
         image = _heatmap(ax, land.xs, land.ys, land.terms[name], f"{name}")
+        low, high = float(land.terms[name].min()), float(land.terms[name].max())
+        if name in ("box", "total") and low > 0 and high > 10 * low:  # the bowl beside the far higher plateau
+            image.set_norm(LogNorm(low, high))
         fig.colorbar(image, ax=ax, shrink=0.75)
         _quiver(ax, land.arrow_xs, land.arrow_ys, land.grads[name])
         if bool(land.responsible.any()) and not bool(land.responsible.all()):
