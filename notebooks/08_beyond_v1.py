@@ -560,6 +560,12 @@ plot_descent_paths(overlap_paths, object_box, title="start overlapping the objec
 plt.show()
 
 # %% [markdown]
+# The same start, replayed step by step:
+
+# %%
+DescentReplay(object_box, start_overlap, note="Start: overlapping. Every loss improves the IoU; near the match the IoU family zig-zags, the v1 term does not.")
+
+# %% [markdown]
 # ## 5 · Focal loss (Lin et al., 2017)
 #
 # A 416 × 416 YOLOv3 makes $3 \cdot (13^2 + 26^2 + 52^2) = 10\,647$ predictions per image, of which a
