@@ -375,6 +375,63 @@ fig.axes[0].set_xticks([0, 1], ["paper λ (5, 0.5)", "λ_noobj = 1"])
 plt.show()
 
 # %% [markdown]
+# ## 7 · The landscape of one cell: every term over a predictor's centre and size
+#
+# The playground shows one position at a time. Here predictor 1 of the playground's cell visits a
+# whole grid of positions (its size fixed), then a whole grid of sizes (its centre fixed), while the
+# object and predictor 2 stay put; at every point the package's `yolo_v1_loss` (its default,
+# paper options) gives each λ-weighted term, and autograd its gradient with respect to the
+# plotted coordinates. The dashed line is where responsibility switches: on one side predictor 1
+# has the higher IoU, $\mathrm{IoU}(\text{pred}_1, \text{obj}) > \mathrm{IoU}(\text{pred}_2, \text{obj})$, and
+# the box term pulls *it*, with
+#
+# $$
+# \frac{\partial L_\text{box}}{\partial c_x} = 2\lambda_\text{coord}\,(x - \hat x)\,S, \qquad x = c_x S - \text{col},
+# $$
+#
+# on the other side predictor 2 answers and predictor 1's box gets no gradient at all. First the
+# formula inline against the package's `yolo_lesson.landscape.loss_landscape`, at one point:
+
+# %%
+from yolo_lesson.landscape import loss_landscape
+from yolo_lesson.landscape_figures import plot_loss_landscape
+
+centre_land = loss_landscape(truth, preds, over="centre", grid=31, arrows=11)
+i, j = 5, 5  # one arrow point, where predictor 1 is responsible
+cx, cy = centre_land.arrow_xs[j].item(), centre_land.arrow_ys[i].item()
+(tx1, ty1, tx2, ty2), S = truth, 7
+by_hand = torch.tensor([2 * 5.0 * (cx - (tx1 + tx2) / 2) * S * S, 2 * 5.0 * (cy - (ty1 + ty2) / 2) * S * S], dtype=torch.float64)
+torch.testing.assert_close(centre_land.grads["box"][i, j], by_hand)
+share = centre_land.responsible.double().mean().item()
+print(f"predictor 2 is responsible on {share:.0%} of the {31 * 31} centres")
+for name in ("obj", "noobj"):
+    print(f"largest |gradient| of {name} with respect to predictor 1's centre: {centre_land.grads[name].abs().max().item()}")
+
+# %% [markdown]
+# Both confidence terms send *no* gradient to the box: the obj term's target, the IoU, is detached
+# (a target, not a path), and no-object only sees a confidence. Their heatmaps still change with the
+# centre (the IoU target moves, and responsibility flips), but nothing in them pushes the box. The box
+# term is a bowl centred on the object, cut off where predictor 2 takes over: beyond the dashed
+# line its value is predictor 2's, constant, and predictor 1 is left alone. (The box and total
+# panels' colours are on a log scale.)
+
+# %% mystnb={"image": {"alt": "Four heatmaps over predictor 1's centre near the object's cell: the box, obj, no-object and total terms, with white minus-gradient arrows only on the box and total terms and a dashed line where responsibility switches to predictor 2."}}
+plot_loss_landscape(centre_land)
+plt.show()
+
+# %% [markdown]
+# Over the size, with the centre fixed: the paper's √w, √h make the bowl steep for small boxes and
+# flat for large ones (the arrows' lengths grow like the root of the gradient's size); the star is
+# the object's size. Where predictor 1 gets too thin, its IoU falls below predictor 2's and the
+# dashed line appears again.
+
+# %% mystnb={"image": {"alt": "Four heatmaps over predictor 1's width and height: box, obj, no-object and total terms, a star at the object's size, minus-gradient arrows pointing towards it, steeper for small sizes, and a dashed responsibility boundary near thin boxes."}}
+size_land = loss_landscape(truth, preds, over="size", grid=31, arrows=11)
+print(f"predictor 2 is responsible for {size_land.responsible.double().mean().item():.0%} of the sizes")
+plot_loss_landscape(size_land)
+plt.show()
+
+# %% [markdown]
 # ## Summary
 #
 # - The network learns from the gradient, not the loss value: each YOLOv1 term pushes its own

@@ -507,3 +507,29 @@ def test_lambda_explorer_answers_on_the_website(browser, server, width):
     assert errors == []
     assert [u for u in requests if not is_local(u)] == []
     page.close()
+
+
+# --- the descent replay on the website ---
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_descent_replay_scrubs_on_the_website_without_a_kernel(browser, server, width):
+    from test_browser_descent import check_replay
+
+    page, errors, requests = _open(browser, server + "notebooks/08_beyond_v1.html")
+    page.wait_for_selector(".yolo-recorded .yolo-descent, .yolo-recorded.yolo-descent-replay .yolo-descent", timeout=30_000)
+    shots = os.environ.get("YOLO_SCREENSHOTS")
+    check_replay(page, width, shots and str(Path(shots) / "site"))
+    assert errors == []
+    assert [u for u in requests if not is_local(u)] == []
+    page.close()
+    if shots:  # the landscape figures of lessons 04 and 08, as the site shows them
+        for lesson, alt, name in (("08_beyond_v1", "flat plateau", "iou-family"),
+                                  ("04_gradients_and_lambda", "responsibility switches to predictor 2", "v1-centre"),
+                                  ("04_gradients_and_lambda", "arrows pointing towards it", "v1-size")):
+            page, _, _ = _open(browser, server + f"notebooks/{lesson}.html")
+            page.set_viewport_size({"width": width, "height": 900})
+            figure = page.locator(f'img[alt*="{alt}"]').first
+            figure.scroll_into_view_if_needed()
+            figure.screenshot(path=str(Path(shots) / "site" / f"figure-{name}-{width}.png"))
+            page.close()
