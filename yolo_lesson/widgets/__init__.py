@@ -8,6 +8,8 @@ numbers. No maths lives in JavaScript.
 * :class:`BoxPlayground` — lessons 03 and 04: one object, the B predictors of its cell.
 * :class:`IoUPlayground` — lesson 01: IoU, GIoU, DIoU, CIoU of two boxes.
 * :class:`LambdaExplorer` — lesson 04: each term's share of the loss and of the gradient.
+* :class:`TrainingReplay` — lesson 06: a recorded training run, scrubbed step by step (it
+  needs no kernel: every number it shows was recorded).
 
 They need a live Python kernel (JupyterLab, Binder, Colab); on a static page they show the
 state they were saved with.
@@ -16,5 +18,9 @@ state they were saved with.
 from ._common import LOSS_COLORS, PRED_COLORS, TERM_COLORS, TRUTH_COLOR
 from ._lambda import LambdaExplorer, lambda_figure
 from ._playgrounds import BoxCanvas, BoxPlayground, IoUPlayground
+from ._training import TrainingReplay
 
-__all__ = ["BoxCanvas", "BoxPlayground", "IoUPlayground", "LambdaExplorer", "lambda_figure", "LOSS_COLORS", "TERM_COLORS"]
+__all__ = [
+    "BoxCanvas", "BoxPlayground", "IoUPlayground", "LambdaExplorer", "lambda_figure", "LOSS_COLORS", "TERM_COLORS",
+    "TrainingReplay",
+]
