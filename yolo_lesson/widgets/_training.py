@@ -16,12 +16,17 @@ from PIL import Image
 
 from ..data import SHAPE_CLASSES
 from ..replay import TERMS, TrainingRecorder
-from ._common import PRED_COLORS, TERM_COLORS, TRUTH_COLOR, anywidget, traitlets
+from ..viz import PALETTE
+from ._common import TERM_COLORS, anywidget, traitlets
 
 __all__ = ["TrainingReplay", "png_data"]
 
-# One colour per class for the predicted boxes; the truth is dashed in its own colour.
-CLASS_COLORS = (PRED_COLORS[1], PRED_COLORS[2], PRED_COLORS[3])
+# One colour per class for the predicted boxes (bright on the images' dark backgrounds), with a
+# text colour readable on it; the true boxes are dashed white; the objectness heat map is sky
+# blue, a colour no class uses. All from the course's colour-blind-safe palette.
+CLASS_COLORS = (PALETTE[1], PALETTE[3], PALETTE[6])
+CLASS_TEXT_COLORS = ("#ffffff", "#000000", "#000000")
+OBJECTNESS_COLOR = PALETTE[5]
 CURVE_COLORS = {"total": "#1a1a1a", **TERM_COLORS}
 
 _CSS = """
@@ -30,6 +35,8 @@ _CSS = """
 .yolo-training-replay input[type=range] { flex: 1 1 220px; min-width: 180px; max-width: 520px; }
 .yolo-training-replay .yolo-replay-panels { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }
 .yolo-training-replay svg { max-width: 100%; height: auto; display: block; }
+.yolo-training-replay .yolo-replay-right { display: flex; flex-wrap: wrap; gap: 6px 14px; align-items: flex-start; }
+.yolo-training-replay .yolo-replay-found { max-width: 240px; margin-top: 4px; }
 .yolo-training-replay .yolo-replay-readout, .yolo-training-replay .yolo-replay-readout * ,
 .yolo-training-replay .yolo-replay-controls { color: var(--jp-content-font-color1, inherit); }
 .yolo-training-replay table { border-collapse: collapse; }
@@ -83,7 +90,8 @@ class TrainingReplay(anywidget.AnyWidget):
         data["classes"] = list(classes)
         data["class_colors"] = [CLASS_COLORS[k % len(CLASS_COLORS)] for k in range(len(classes))]
         data["term_colors"] = dict(CURVE_COLORS)
-        data["truth_color"] = TRUTH_COLOR
+        data["class_text_colors"] = [CLASS_TEXT_COLORS[k % len(CLASS_COLORS)] for k in range(len(classes))]
+        data["objectness_color"] = OBJECTNESS_COLOR
         data["term_names"] = list(TERMS)
         last = len(data["frames"]) - 1
         super().__init__(recording=data, frame=last if frame is None else max(0, min(int(frame), last)))

@@ -4,7 +4,7 @@
 // computes nothing else, so the replay is the same in JupyterLab and on the static website.
 
 const SVG = "http://www.w3.org/2000/svg";
-const PANEL = 150; // side of one image panel, in pixels
+const PANEL = 140; // side of one image panel, in pixels
 const FG = "var(--jp-content-font-color1, #1a1a1a)";
 const MUTED = "var(--jp-content-font-color2, #555555)";
 const BORDER = "var(--jp-border-color1, #8a8a8a)";
@@ -46,16 +46,27 @@ function panel(parent, href, title) {
   return node("g", {}, svg);
 }
 
-function drawTruths(group, truths, color) {
+function drawTruths(group, truths) {
   for (const [x1, y1, x2, y2] of truths) {
-    node("rect", {
-      x: x1 * PANEL, y: y1 * PANEL, width: (x2 - x1) * PANEL, height: (y2 - y1) * PANEL,
-      fill: "none", stroke: color, "stroke-width": 1.5, "stroke-dasharray": "4 3",
-    }, group);
+    const attrs = { x: x1 * PANEL, y: y1 * PANEL, width: (x2 - x1) * PANEL, height: (y2 - y1) * PANEL, fill: "none" };
+    // White dashes on a dark halo: visible on every background colour of the images.
+    node("rect", { ...attrs, stroke: "#000000", "stroke-opacity": 0.6, "stroke-width": 3 }, group);
+    node("rect", { ...attrs, stroke: "#ffffff", "stroke-width": 1.5, "stroke-dasharray": "4 3", class: "truth" }, group);
   }
 }
 
+const CHAR = 6.02; // width of one character of the 10 px monospace labels
+const LABEL_H = 11;
+
+function overlaps(a, b) {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+// Each detection's box, and its label ("class score") on the first free place among: above the
+// box, inside its top, below it, inside its bottom; so that labels of near boxes do not cover
+// each other.
 function drawDetections(group, detections, data) {
+  const placed = [];
   for (const [x1, y1, x2, y2, score, label] of detections) {
     const color = data.class_colors[label];
     const box = node("g", { class: "detection" }, group);
@@ -64,21 +75,36 @@ function drawDetections(group, detections, data) {
       fill: "none", stroke: color, "stroke-width": 2,
     }, box);
     const text = `${data.classes[label]} ${score.toFixed(2)}`;
-    const tx = Math.min(Math.max(x1 * PANEL, 0), PANEL - 6.2 * text.length);
-    const ty = Math.max(y1 * PANEL, 11);
-    node("rect", { x: tx, y: ty - 10, width: 6.2 * text.length, height: 11, fill: color, opacity: 0.85 }, box);
-    node("text", { x: tx + 1, y: ty - 1.5, "font-size": 10, fill: "#ffffff" }, box, text);
+    const w = CHAR * text.length + 2;
+    const x = Math.min(Math.max(x1 * PANEL, 0), PANEL - w);
+    const candidates = [y1 * PANEL - LABEL_H, y1 * PANEL, y2 * PANEL, y2 * PANEL - LABEL_H]
+      .filter((y) => y >= 0 && y + LABEL_H <= PANEL)
+      .map((y) => ({ x, y, w, h: LABEL_H }));
+    const spot = candidates.find((c) => !placed.some((p) => overlaps(c, p))) || candidates[0] || { x, y: 0, w, h: LABEL_H };
+    placed.push(spot);
+    node("rect", { x: spot.x, y: spot.y, width: w, height: LABEL_H, fill: color, opacity: 0.9 }, box);
+    node("text", {
+      x: spot.x + 1, y: spot.y + LABEL_H - 2.5, "font-size": 10, "font-family": "monospace",
+      fill: data.class_text_colors[label],
+    }, box, text);
   }
 }
 
-function drawObjectness(group, grid, S) {
+// The heat map of each cell's objectness, the true boxes over it, and the numbers on top.
+function drawObjectness(group, grid, truths, data) {
+  const S = data.S;
   const cell = PANEL / S;
+  const at = (k) => [Math.floor(k / S), k % S]; // row by row
   grid.forEach((value, k) => {
-    const r = Math.floor(k / S), c = k % S; // row by row
+    const [r, c] = at(k);
     node("rect", {
       x: c * cell, y: r * cell, width: cell, height: cell,
-      fill: "#ff7f0e", "fill-opacity": (0.8 * value).toFixed(3), stroke: "#ffffff", "stroke-opacity": 0.35,
+      fill: data.objectness_color, "fill-opacity": (0.85 * value).toFixed(3), stroke: "#ffffff", "stroke-opacity": 0.35,
     }, group);
+  });
+  drawTruths(group, truths);
+  grid.forEach((value, k) => {
+    const [r, c] = at(k);
     node("text", {
       x: (c + 0.5) * cell, y: (r + 0.5) * cell + 4, "text-anchor": "middle", "font-size": 11,
       fill: "#ffffff", stroke: "#000000", "stroke-width": 2.5, "paint-order": "stroke",
@@ -90,7 +116,7 @@ function drawObjectness(group, grid, S) {
 // The loss curves: every step's value (faint) and its trailing mean, on a log scale, with a
 // cursor at the shown step. Returns the function that moves the cursor.
 function curves(parent, data) {
-  const W = 470, H = 230, left = 46, right = 10, top = 10, bottom = 32;
+  const W = 460, H = 200, left = 46, right = 10, top = 10, bottom = 32;
   const svg = node("svg", {
     width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "yolo-replay-curves", role: "img",
     "aria-label": "Loss terms at every training step, on a log scale, with a cursor at the shown step",
@@ -160,7 +186,7 @@ function render({ model, el }) {
   const objectnessGroups = data.images.map((href, i) => panel(grid, href, `image ${i + 1}: objectness`));
   html("div", { style: "font-size: 11px; max-width: 640px; color: " + MUTED }, images,
     `Boxes: detections with score > ${data.score_threshold} after NMS, a colour per class ` +
-    `(${data.classes.join(", ")}); dashed: the true boxes. Objectness: each cell's largest ` +
+    `(${data.classes.join(", ")}); dashed white: the true boxes. Objectness: each cell's largest ` +
     `confidence over its ${data.B} predictors.`);
 
   const right = html("div", { class: "yolo-replay-right" }, panels);
@@ -194,13 +220,12 @@ function render({ model, el }) {
       : `loss of step ${step}'s batch; detections per image: ${counts.join(", ")}`;
     detectionGroups.forEach((group, i) => {
       group.replaceChildren();
-      drawTruths(group, data.truths[i], data.truth_color);
+      drawTruths(group, data.truths[i]);
       drawDetections(group, frame.detections[i], data);
     });
     objectnessGroups.forEach((group, i) => {
       group.replaceChildren();
-      drawObjectness(group, frame.objectness[i], data.S);
-      drawTruths(group, data.truths[i], data.truth_color);
+      drawObjectness(group, frame.objectness[i], data.truths[i], data);
     });
     moveCursor(step, at < 0 ? null : at);
   }
