@@ -90,6 +90,11 @@ def test_scrubbing_in_the_lab_shows_the_recorded_numbers(page):
         timeout=20_000,
     )
     replay.locator("button.yolo-replay-play").click()
+    # By keyboard: the arrow keys move the slider one snapshot (not JupyterLab's cell cursor).
+    slider.fill("2")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    replay.locator(f'.yolo-replay-step[data-step="{frames[3]["step"]}"]').wait_for(timeout=10_000)
 
 
 @pytest.mark.parametrize("width", [1400, 800])

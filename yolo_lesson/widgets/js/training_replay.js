@@ -169,7 +169,10 @@ function curves(parent, data) {
 function render({ model, el }) {
   const data = model.get("recording");
   const frames = data.frames;
-  const root = html("div", { class: "yolo-replay" }, el);
+  const root = html("div", { class: "yolo-replay", role: "group", "aria-label": "Training replay" }, el);
+  // JupyterLab's notebook shortcuts leave the keys alone here: arrow keys move the slider.
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  root.setAttribute("data-p-suppress-shortcuts", "true");
 
   const controls = html("div", { class: "yolo-replay-controls" }, root);
   const play = html("button", { type: "button", class: "yolo-replay-play", "aria-label": "Play the training" }, controls, "▶ play");
@@ -256,6 +259,20 @@ function render({ model, el }) {
     }, PLAY_MS);
   });
   slider.addEventListener("input", () => { stop(); choose(Number(slider.value)); });
+  // The keys of a slider, handled here: in JupyterLab the notebook's own key handling would
+  // otherwise keep the range input from moving.
+  const KEYS = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 10, PageDown: -10 };
+  slider.addEventListener("keydown", (event) => {
+    let index = null;
+    if (event.key in KEYS) index = Number(slider.value) + KEYS[event.key];
+    else if (event.key === "Home") index = 0;
+    else if (event.key === "End") index = frames.length - 1;
+    if (index === null) return;
+    event.preventDefault();
+    event.stopPropagation();
+    stop();
+    choose(index);
+  });
   const onFrame = () => show(model.get("frame"));
   model.on("change:frame", onFrame);
   show(Math.max(0, Math.min(frames.length - 1, model.get("frame"))));
