@@ -58,8 +58,10 @@ from yolo_lesson.data import SHAPE_CLASSES, ShapesDataset, YoloCollate
 from yolo_lesson.loss import YoloV1Loss
 from yolo_lesson.metrics import detections_from_predictions, match_detections, mean_average_precision
 from yolo_lesson.model import TinyYolo
+from yolo_lesson.replay import TrainingRecorder
 from yolo_lesson.train import TERMS, train
 from yolo_lesson.viz import PALETTE, draw_boxes, draw_grid, image_axes, plot_ablations
+from yolo_lesson.widgets import TrainingReplay
 
 # Convolutions this small gain nothing from a second thread, and one thread makes every run
 # give bit-identical weights whatever the machine's thread count.
@@ -215,6 +217,12 @@ print("my_train and yolo_lesson.train.train agree on 5 steps")
 # The budget for every loss in this lesson: 300 steps of 32 images (about 6 passes over the
 # 1500 training images), Adam with learning rate 0.003, the same initial weights and the same data
 # order. The bar shows the running loss.
+#
+# `train` calls a `callback` after every step. We pass it a `TrainingRecorder`
+# (`yolo_lesson.replay`), which keeps every step's loss terms and, every 5 steps, shows the network
+# four held-out images and keeps what it sees there; the replay below plays it back. The
+# recorder looks without touching (it evaluates the network in `eval()` mode, without gradients),
+# so the run takes the very same steps as without it.
 
 # %%
 STEPS, LR = 300, 3e-3
@@ -225,8 +233,11 @@ def fresh_model(B):
     return TinyYolo(S=S, B=B, C=C, image_size=IMAGE_SIZE, width=8)
 
 
+replay_items = [test_data[n] for n in range(4)]  # held-out: the network never trains on them
+recorder = TrainingRecorder(torch.stack([image for image, _, _ in replay_items]), S=S, B=2, C=C, every=5)
 paper_model = fresh_model(B=2)
-paper_history = train(paper_model, loader, paper_loss, steps=STEPS, lr=LR, seed=0)
+recorder.snapshot(0, paper_model)  # the untrained network
+paper_history = train(paper_model, loader, paper_loss, steps=STEPS, lr=LR, seed=0, callback=recorder)
 
 # %% [markdown]
 # The history holds every term of every step. Single steps are noisy (each batch has its own
@@ -266,6 +277,52 @@ plt.show()
 # - **box** falls steadily the whole time: placing boxes precisely is learned bit by bit.
 # - **cls** stays high for a hundred steps, then drops below everything else: telling a circle from a
 #   triangle needs features the network must first build, and once it has them the task is easy.
+
+# %% [markdown]
+# ### Replay: what the network sees while it trains
+#
+# The curves say what each term costs, not what the network does. The replay shows both at once,
+# from the recording of the run above: on four held-out images, the detections that decoding and
+# NMS keep at a step (score above 0.3, a colour per class; the true boxes dashed), each cell's
+# **objectness** (the largest confidence of its two predictors, as a heat map over the image), and
+# the loss curves with a cursor at that step (faint: every step's value; solid: the mean of the
+# last 10 steps). Drag the slider or press play. Every number was recorded during training, so the
+# replay also works on the website, with no Python behind the page.
+
+# %% mystnb={"image": {"alt": "The training replay: a step slider with a play button, four held-out images with the detections of the chosen step and the true boxes dashed, the same images with each grid cell's objectness as a heat map, and the five loss curves with a cursor at the chosen step."}}
+replay_truths = [(cxcywh_to_xyxy(boxes), labels) for _, boxes, labels in replay_items]
+TrainingReplay(recorder, replay_truths)
+
+# %% [markdown]
+# The recorded terms are the very numbers `train` logged (to the 4 significant digits kept), and
+# a few snapshots, read off the recording: how many boxes pass the 0.3 score on the four images,
+# and the mean objectness of the cells that hold an object's centre against the empty cells.
+
+# %%
+for name in TERMS:
+    logged = torch.tensor(getattr(paper_history, name))[torch.tensor(recorder.steps) - 1]
+    torch.testing.assert_close(torch.tensor(recorder.terms[name]), logged, rtol=5e-4, atol=0)
+object_cells = torch.stack([YoloCollate(S, C)([item]).target[0, ..., 4] for item in replay_items]).bool()  # [4, S, S]
+objects = sum(len(labels) for _, _, labels in replay_items)
+print(f"{objects} objects in {int(object_cells.sum())} of the {object_cells.numel()} cells of the four images")
+for frame in recorder.frames:
+    if frame["step"] in (0, 25, 50, 100, 150, 200, 300):
+        objectness = torch.tensor(frame["objectness"]).reshape(4, S, S)  # row by row -> [4, S, S]
+        print(f"step {frame['step']:>3}: {sum(len(d) for d in frame['detections']):>2} boxes with score > 0.3; "
+              f"objectness {objectness[object_cells].mean():.2f} on object cells, "
+              f"{objectness[~object_cells].mean():.2f} on empty cells")
+
+# %% [markdown]
+# Read with the replay, these numbers tell the curves' story cell by cell. The untrained network
+# says the same thing everywhere (a confidence near 0.5, the sigmoid's middle). The no-object
+# term, which covers most predictors, pulls every confidence down first, those of the object
+# cells too; then the object cells climb back while the empty ones keep falling: the tug of war
+# between obj and noobj of the curves above. No box passes the 0.3 score until the object cells
+# have pulled away from the empty ones (none at step 50), then the boxes arrive within the next
+# hundred steps (9 at step 100, 12 for the 13 objects from step 150 on). The object cells end
+# near 0.55, not near 1, and the loss does not ask for 1: a responsible predictor's confidence is
+# trained towards the IoU of its box ([lesson 03](03_yolov1_loss.ipynb)), below 1 for any box
+# that is not perfect.
 
 # %% [markdown]
 # ## 5 · Does it find the shapes? mAP on held-out images

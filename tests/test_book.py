@@ -533,3 +533,81 @@ def test_descent_replay_scrubs_on_the_website_without_a_kernel(browser, server, 
             figure.scroll_into_view_if_needed()
             figure.screenshot(path=str(Path(shots) / "site" / f"figure-{name}-{width}.png"))
             page.close()
+
+
+# --- the training replay on the website ---
+
+
+REPLAY_LESSON = "notebooks/06_training_a_tiny_yolo"
+SHOTS = Path(os.environ.get("YOLO_SHOTS", "")) if os.environ.get("YOLO_SHOTS") else None
+
+
+def _recorded_replay() -> dict:
+    """The recording saved with lesson 06's TrainingReplay (its synced ``recording`` trait)."""
+    notebook = nbformat.read(ROOT / f"{REPLAY_LESSON}.ipynb", as_version=4)
+    states = notebook.metadata["widgets"][WIDGET_STATE]["state"].values()
+    recordings = [s["state"]["recording"] for s in states if "frames" in s["state"].get("recording", {})]
+    assert len(recordings) == 1, "lesson 06 must save exactly one training replay"
+    return recordings[0]
+
+
+def _replay_page(browser, server, width: int):
+    page, errors, requests = _open(browser, server + f"{REPLAY_LESSON}.html")
+    page.set_viewport_size({"width": width, "height": 900})
+    replay = page.locator(".yolo-training-replay")
+    replay.locator(".yolo-replay-step").wait_for(timeout=30_000)
+    return page, replay, errors, requests
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_the_training_replay_scrubs_to_the_recorded_numbers_on_the_site(browser, server, width):
+    recording = _recorded_replay()
+    frames, steps = recording["frames"], recording["steps"]
+    page, replay, errors, requests = _replay_page(browser, server, width)
+    assert "yolo-recorded" in replay.get_attribute("class")  # it answers without a kernel
+    slider = replay.locator("input.yolo-replay-slider")
+    for index in (0, 1, len(frames) // 2, len(frames) - 1):
+        slider.fill(str(index))  # as a learner drags it: an input event per position
+        step = frames[index]["step"]
+        expect_step = replay.locator(f'.yolo-replay-step[data-step="{step}"]')
+        expect_step.wait_for(timeout=10_000)
+        counts = ",".join(str(len(d)) for d in frames[index]["detections"])
+        assert replay.locator(".yolo-replay-found").get_attribute("data-detections") == counts
+        assert replay.locator("g.detection").count() == sum(len(d) for d in frames[index]["detections"])
+        shown = {name: replay.locator(f'td[data-term="{name}"]').text_content() for name in recording["term_names"]}
+        if step in steps:  # the loss the training loop logged at this step, to 4 digits
+            at = steps.index(step)
+            for name, text in shown.items():
+                assert float(text) == pytest.approx(recording["terms"][name][at], rel=1e-3), (step, name)
+        else:  # the untrained network: no step taken yet
+            assert set(shown.values()) == {"–"}
+        # the objectness map: one number per cell and image, as recorded
+        values = replay.locator("text.objectness-value").all_text_contents()
+        assert values == [f"{v:.2f}" for grid in frames[index]["objectness"] for v in grid]
+    # Play runs through the recorded steps, then pause stops it.
+    slider.fill("0")
+    replay.locator("button.yolo-replay-play").click()
+    page.wait_for_function(
+        "() => Number(document.querySelector('.yolo-training-replay .yolo-replay-step').dataset.step) >= 50",
+        timeout=20_000,
+    )
+    replay.locator("button.yolo-replay-play").click()
+    # Layout: the scrubber has width, nothing is clipped, the widget fits the page.
+    assert slider.bounding_box()["width"] >= 150
+    box = replay.bounding_box()
+    assert box["x"] + box["width"] <= width
+    clipped = page.evaluate(
+        "() => [...document.querySelectorAll('.yolo-training-replay, .yolo-training-replay *')]"
+        ".filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible').length"
+    )
+    assert clipped == 0
+    replay.evaluate("e => e.scrollIntoView({block: 'start'})")
+    if width == 1400:  # the pictures and the numbers in one view
+        for part in (".yolo-replay-images", ".yolo-replay-readout", ".yolo-replay-controls"):
+            area = replay.locator(part).bounding_box()
+            assert area["y"] >= 0 and area["y"] + area["height"] <= 900, (part, area)
+    if SHOTS is not None:
+        page.screenshot(path=str(SHOTS / f"site-training-replay-{width}.png"))
+    assert errors == []
+    assert [u for u in requests if not is_local(u)] == []
+    page.close()

@@ -189,6 +189,7 @@ def test_resume_refuses_another_seed(tmp_path):
         ({"epochs": 1.5}, "epochs must be a positive int"),
         ({"steps": 1, "checkpoint_every": 0}, "checkpoint_every must be a positive int"),
         ({"steps": 1, "resume": True}, "resume=True needs a checkpoint path"),
+        ({"steps": 1, "callback": "print"}, "callback must be callable"),
     ],
 )
 def test_bad_arguments_name_themselves(kwargs, message):
@@ -355,3 +356,27 @@ def test_numpy_and_torch_integers_are_accepted_for_ints():
     np = pytest.importorskip("numpy")
     history = train(_model(), _loader(), LOSS, steps=np.int64(2), seed=torch.tensor(0), checkpoint_every=np.int32(1), progress=False)
     assert len(history) == 2
+
+
+def test_the_callback_sees_every_step_its_terms_and_leaves_the_run_unchanged():
+    calls = []
+
+    def look(step, model, terms):
+        # Evaluating the model (eval mode, no gradient) and drawing random numbers must not
+        # change the run: every step reseeds torch.
+        was_training = model.training
+        with torch.no_grad():
+            model.eval()(torch.rand(2, 3, SIZE, SIZE))
+        model.train(was_training)
+        calls.append((step, was_training, float(terms.total.detach())))
+
+    plain_model, watched_model = _model(), _model()
+    plain = train(plain_model, _loader(), LOSS, steps=5, progress=False)
+    watched = train(watched_model, _loader(), LOSS, steps=5, progress=False, callback=look)
+    assert plain.as_dict() == watched.as_dict()
+    for a, b in zip(plain_model.state_dict().values(), watched_model.state_dict().values()):
+        assert torch.equal(a, b)
+    # called after each step, numbered from 1, in training mode, with that step's loss
+    assert [c[0] for c in calls] == [1, 2, 3, 4, 5]
+    assert all(c[1] for c in calls)
+    assert [c[2] for c in calls] == watched.total

@@ -195,6 +195,7 @@ def train(
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 100,
     resume: bool = False,
+    callback: Callable[[int, nn.Module, LossTerms | Tensor], object] | None = None,
 ) -> History:
     """Trains ``model`` with Adam on ``loss_fn`` and returns the per-step history of its terms.
 
@@ -225,6 +226,14 @@ def train(
               checkpoint's step is refused, an end equal to it returns the saved history;
             * ``seed``, the number of batches per epoch or the batch size: refused, since the
               data order of the remaining steps depends on them (use a new checkpoint file).
+
+        callback: called after every finished step as ``callback(step, model, terms)``, with
+            ``step`` the number of steps taken so far (1 after the first), the model (in
+            training mode; a callback that evaluates it switches it to ``eval()`` and back)
+            and that step's loss terms. It may look, not touch: every step reseeds torch and
+            each epoch's data order comes from the seed, so a callback that only evaluates
+            the model leaves the run bit-identical. E.g.
+            :class:`yolo_lesson.replay.TrainingRecorder`.
 
     Returns:
         :class:`History`, one entry per step since step 0 (a resumed run includes the steps
@@ -260,6 +269,8 @@ def train(
         else require_positive_int("steps", steps)
     )
     checkpoint_every = require_positive_int("checkpoint_every", checkpoint_every)
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be callable as callback(step, model, terms) or None, got {describe(callback)}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path, got checkpoint=None")
     path = Path(checkpoint) if checkpoint is not None else None
@@ -337,6 +348,8 @@ def train(
                 if path is not None and (step % checkpoint_every == 0 or step == total_steps):
                     _save(path, snapshot())
                     saved_step = step
+                if callback is not None:
+                    callback(step, model, terms)
     finally:
         bar.close()
         model.eval()

@@ -8,20 +8,10 @@ numbers. No maths lives in JavaScript.
 * :class:`BoxPlayground` — lessons 03 and 04: one object, the B predictors of its cell.
 * :class:`IoUPlayground` — lesson 01: IoU, GIoU, DIoU, CIoU of two boxes.
 * :class:`LambdaExplorer` — lesson 04: each term's share of the loss and of the gradient.
-* :class:`DescentReplay` — lesson 08: a box trained under each box loss, recorded, with a
-  step scrubber (answers on the website too).
-
-They need a live Python kernel (JupyterLab, Binder, Colab); on a static page they show the
-state they were saved with, except the λ explorer, which carries its answers for every slider
-position (recorded ahead of time) and looks them up.
-"""
-
-from ._common import LOSS_COLORS, PRED_COLORS, TERM_COLORS, TRUTH_COLOR
-from ._descent import DescentReplay
-from ._lambda import LambdaExplorer, lambda_figure
 from ._playgrounds import LOSS_STYLES, BoxCanvas, BoxPlayground, IoUPlayground, pack_frames
+from ._training import TrainingReplay
 
 __all__ = [
     "BoxCanvas", "BoxPlayground", "IoUPlayground", "LOSS_STYLES", "pack_frames", "LambdaExplorer", "lambda_figure",
-    "DescentReplay", "LOSS_COLORS", "TERM_COLORS",
+    "DescentReplay", "TrainingReplay", "LOSS_COLORS", "TERM_COLORS",
 ]
