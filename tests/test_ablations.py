@@ -95,13 +95,17 @@ def curves():
 
 
 def test_curve_file_has_a_record_per_variant_seed_and_recorded_step(table, curves):
-    per_seed, _ = table
+    per_seed, summary = table
     assert ablations.CURVES_PATH.stat().st_size < 1_000_000  # small enough to ship with the package
     assert curves["steps"] == ablations.STEPS and curves["every"] == ablations.CURVE_EVERY
     assert [v["name"] for v in curves["variants"]] == [v.name for v in ablations.variants()]
-    # One run per row of the table, in the same order, with the same mAP (4 decimals, as the CSV).
+    # One run per row of the table, in the same order, with the same mAP (unrounded in the file,
+    # 4 decimals in the CSV); the summary rows are the statistics of the unrounded values.
     assert [(r["variant"], r["seed"]) for r in curves["runs"]] == [(r["variant"], r["seed"]) for r in per_seed]
-    assert [r["map50"] for r in curves["runs"]] == [r["map50"] for r in per_seed]
+    assert [f"{r['map50']:.4f}" for r in curves["runs"]] == [f"{r['map50']:.4f}" for r in per_seed]
+    for s in summary:
+        maps = [r["map50"] for r in curves["runs"] if r["variant"] == s["variant"]]
+        assert (round(statistics.fmean(maps), 4), round(statistics.stdev(maps), 4)) == (s["mean"], s["std"])
     # Steps 0, 2, ..., 298 and the last step, 299: 151 records per term and run.
     expected_steps = list(range(0, 300, 2)) + [299]
     for run in curves["runs"]:
@@ -166,9 +170,9 @@ def test_curve_record_keeps_the_chosen_steps_rounded():
     assert record["box"] == [123500.0, 123500.0, 123500.0]
     assert record["obj"] == [0.0, 0.0, 0.0] and record["cls"] == [0.0, 3.0, 6.0]
     assert record["noobj"] == [9.537e-07] * 3
-    assert record["map50"] == 0.1235 and record["seed"] == 2
+    assert record["map50"] == 0.123456 and record["seed"] == 2
     assert ablations.recorded_steps(8, 3) == [0, 3, 6, 7]  # the last step is added
     assert ablations.recorded_steps(1, 2) == [0]
-    # A run whose loss became NaN keeps its mAP (NaN) and no curve.
+    # A run whose loss became NaN has no mAP (None: JSON has no NaN) and no curve.
     empty = ablations.curve_record({**row, "map50": math.nan}, None, steps=7, every=3)
-    assert empty["steps"] == [] and empty["total"] == [] and math.isnan(empty["map50"])
+    assert empty["steps"] == [] and empty["total"] == [] and empty["map50"] is None

@@ -153,11 +153,12 @@ def recorded_steps(steps: int, every: int = CURVE_EVERY) -> list[int]:
 
 
 def curve_record(row: dict, history: History | None, steps: int, every: int = CURVE_EVERY) -> dict:
-    """One run's entry of the curve file: variant, seed, mAP (as the CSV stores it) and, per loss
-    term, its value at each recorded step (4 significant digits; empty if the loss became NaN)."""
+    """One run's entry of the curve file: variant, seed, mAP (unrounded, so that the mean and sd
+    over seeds are those the CSV states; None if the loss became NaN) and, per loss term, its
+    value at each recorded step (4 significant digits; empty if the loss became NaN)."""
     kept = recorded_steps(steps, every) if history is not None else []
     terms = {name: [significant(getattr(history, name)[t]) for t in kept] for name in TERMS}
-    return {"variant": row["variant"], "seed": row["seed"], "map50": float(f"{row['map50']:.4f}"),
+    return {"variant": row["variant"], "seed": row["seed"], "map50": row["map50"] if math.isfinite(row["map50"]) else None,
             "steps": kept, **terms}
 
 

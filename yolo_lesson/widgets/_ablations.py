@@ -14,7 +14,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from ..ablation_view import CURVE_TERMS, TOGGLES, AblationSummary, ablation_summary
+from ..ablation_view import CURVE_TERMS, TOGGLES, AblationSummary, ablation_summary, load_ablation_runs
 from ..viz import PALETTE
 from ._common import TERM_COLORS, anywidget, traitlets
 
@@ -113,7 +113,8 @@ def ablation_state(every: int = SHOWN_EVERY) -> dict:
         state = _variant_state(summary)
         state["axes"] = _axes([paper, summary])
         variants.append(state)
-    return {"steps": list(paper.steps), "terms": list(CURVE_TERMS), "seeds": len(paper.seeds),
+    budget = load_ablation_runs().steps  # the x axis runs to the training budget
+    return {"steps": list(paper.steps), "budget": budget, "terms": list(CURVE_TERMS), "seeds": len(paper.seeds),
             "paper": _variant_state(paper), "variants": variants}
 
 
@@ -150,17 +151,17 @@ class AblationToggles(anywidget.AnyWidget):
         return next(v for v in self.data["variants"] if v["name"] == self.variant)
 
 
-def ablation_figure(variants=tuple(TOGGLES), every: int = 2):
+def ablation_figure(variants=tuple(TOGGLES), every: int = SHOWN_EVERY):
     """The still of the same recorded data: one row per variant, its total loss over training
     beside the paper's (mean over seeds, min–max band, log y), and its mAP@0.5 per seed."""
-    fig, axes = plt.subplots(len(variants), 2, figsize=(9, 1.9 * len(variants)),
+    fig, axes = plt.subplots(len(variants), 2, figsize=(9, 1.6 * len(variants)),
                              gridspec_kw={"width_ratios": [2.2, 1]}, squeeze=False)
     for row, name in enumerate(variants):
         s = ablation_summary(name, every=every)
         curve, dots = axes[row]
-        for summary, color, label in ((s.paper, PAPER_COLOR, "paper"), (s, VARIANT_COLOR, name)):
+        for summary, color, label, dash in ((s.paper, PAPER_COLOR, "paper", "--"), (s, VARIANT_COLOR, name, "-")):
             curve.fill_between(summary.steps, summary.low["total"], summary.high["total"], color=color, alpha=0.2, lw=0)
-            curve.plot(summary.steps, summary.mean["total"], color=color, lw=1.4, label=label)
+            curve.plot(summary.steps, summary.mean["total"], dash, color=color, lw=1.4, label=label)
         curve.set_yscale("log")
         curve.set_ylabel("total loss")
         curve.legend(loc="upper right", fontsize=8, frameon=False)
@@ -175,8 +176,8 @@ def ablation_figure(variants=tuple(TOGGLES), every: int = 2):
         dots.set_ylim(-0.6, 1.6)
         dots.set_xlim(0.7, 1.0)
         dots.tick_params(axis="y", length=0)
-        dots.set_title(f"mAP@0.5: {s.map_mean:.3f} ± {s.map_sd:.3f} vs {s.paper.map_mean:.3f} ± {s.paper.map_sd:.3f}",
-                       fontsize=9)
+        dots.set_title(f"mAP@0.5 {s.map_mean:.3f} ± {s.map_sd:.3f} (paper {s.paper.map_mean:.3f} ± {s.paper.map_sd:.3f})",
+                       fontsize=8)
         if row == len(variants) - 1:
             dots.set_xlabel("held-out mAP@0.5 (one dot per seed)")
     fig.tight_layout()

@@ -8,7 +8,7 @@
 
 const SVG = "http://www.w3.org/2000/svg";
 const W = 260, H = 170; // one panel's viewBox
-const M = { left: 40, right: 8, top: 20, bottom: 26 };
+const M = { left: 40, right: 14, top: 20, bottom: 26 };
 const FG = "var(--jp-content-font-color1, #1a1a1a)";
 const GRID = "var(--jp-border-color2, #d6d6d6)";
 
@@ -34,7 +34,7 @@ function tickLabel(value) {
 function panel(data, term, paper, variant, colors) {
   const axis = variant.axes[term];
   const steps = data.steps;
-  const last = steps[steps.length - 1];
+  const last = Math.max(data.budget || 0, steps[steps.length - 1]);
   const x = (step) => M.left + ((W - M.left - M.right) * step) / last;
   const lo = Math.log10(axis.min), hi = Math.log10(axis.max);
   const y = (v) => {
