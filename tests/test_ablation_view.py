@@ -166,6 +166,11 @@ def test_widget_state_holds_every_toggle_as_ablation_summary_gives_it():
         assert shown["maps"] == [f"{m:.4f}" for m in s.maps]
         assert (shown["map_mean"], shown["map_sd"]) == (f"{s.map_mean:.4f}", f"{s.map_sd:.4f}")
         assert shown["reading"] == s.reading and shown["differs"] == s.differs
+        # The differences are those of the numbers shown: the variant's minus the paper's.
+        for diff, mine, theirs in zip(shown["diffs"], shown["maps"], data["paper"]["maps"]):
+            assert float(diff) == pytest.approx(float(mine) - float(theirs), abs=1e-9)
+            assert diff == "0.0000" or diff[0] in "+-"
+        assert float(shown["diff_mean"]) == pytest.approx(float(shown["map_mean"]) - float(data["paper"]["map_mean"]), abs=1e-9)
         for term in CURVE_TERMS:
             for key in ("mean", "low", "high"):
                 assert shown["curves"][term][key] == pytest.approx(getattr(s, key)[term], rel=5e-4)

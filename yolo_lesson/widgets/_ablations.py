@@ -35,10 +35,11 @@ _CSS = """
   border-color: var(--jp-brand-color1, #1565c0); }
 .yolo-ablations button:focus-visible { outline: 2px solid var(--jp-brand-color1, #1565c0); outline-offset: 2px; }
 .yolo-ablations .yolo-ab-maps { border-collapse: collapse; margin: 2px 0 4px; }
-.yolo-ablations .yolo-ab-maps td, .yolo-ablations .yolo-ab-maps th { padding: 2px 8px; text-align: right;
+.yolo-ablations .yolo-ab-maps td, .yolo-ablations .yolo-ab-maps th { padding: 2px 5px; text-align: right;
   white-space: nowrap; }
-.yolo-ablations .yolo-ab-maps th:first-child, .yolo-ablations .yolo-ab-maps td:first-child { text-align: left; }
-.yolo-ablations .yolo-ab-maps .num { font-family: monospace; }
+.yolo-ablations .yolo-ab-maps th:first-child, .yolo-ablations .yolo-ab-maps td:first-child { text-align: left;
+  white-space: normal; min-width: 7em; max-width: 13em; }
+.yolo-ablations .yolo-ab-maps .num { font-family: monospace; font-size: 12px; }
 .yolo-ablations .yolo-ab-reading { margin: 2px 0 8px; max-width: 60em; }
 .yolo-ablations .yolo-ab-legend { display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 2px 0; }
 .yolo-ablations .yolo-ab-legend svg { vertical-align: middle; margin-right: 4px; }
@@ -59,9 +60,15 @@ def _rounded(values) -> list[float]:
     return [float(f"{v:.4g}") for v in values]
 
 
+def _difference(value: float, reference: float) -> str:
+    """value − reference of the two numbers as shown (4 decimals), signed; an exact 0 unsigned."""
+    difference = round(round(value, 4) - round(reference, 4), 4)
+    return "0.0000" if difference == 0 else f"{difference:+.4f}"
+
+
 def _variant_state(summary: AblationSummary) -> dict:
     """What the browser draws for one variant: curves per term and the mAP numbers, formatted."""
-    return {
+    state = {
         "name": summary.variant,
         "label": TOGGLES.get(summary.variant, "The paper's loss"),
         "change": summary.change,
@@ -74,6 +81,10 @@ def _variant_state(summary: AblationSummary) -> dict:
         "differs": summary.differs,
         "note": CURVE_NOTES.get(summary.variant, ""),
     }
+    if summary.paper is not None:  # the differences of the numbers shown, seed by seed
+        state["diffs"] = [_difference(m, p) for m, p in zip(summary.maps, summary.paper.maps)]
+        state["diff_mean"] = _difference(summary.map_mean, summary.paper.map_mean)
+    return state
 
 
 def _log_ticks(low: float, high: float) -> list[float]:

@@ -116,21 +116,30 @@ function render({ model, el }) {
     }
     for (const [key, button] of buttons) button.setAttribute("aria-pressed", String(key === variant.name));
 
+    // One column per run set, one row per seed: narrow enough for a narrow notebook.
     table.replaceChildren();
     const head = htmlNode("tr", {}, htmlNode("thead", {}, table));
-    htmlNode("th", {}, head, `mAP@0.5, ${data.seeds} seeds`);
-    htmlNode("th", {}, head, "mean ± sd");
-    for (let i = 0; i < paper.maps.length; i++) htmlNode("th", {}, head, `seed ${i}`);
+    htmlNode("th", {}, head, `mAP@0.5`);
+    htmlNode("th", {}, head, "paper's loss");
+    htmlNode("th", {}, head, variant.label);
+    htmlNode("th", {}, head, "difference");
     const body = htmlNode("tbody", {}, table);
-    for (const [set, role, label] of [[paper, "paper", "paper's loss"], [variant, "variant", variant.label]]) {
-      const row = htmlNode("tr", { "data-row": role }, body);
-      htmlNode("td", {}, row, label);
-      const cell = htmlNode("td", { class: "num" }, row);
+    const summary = htmlNode("tr", {}, body);
+    htmlNode("td", {}, summary, `mean ± sd, ${data.seeds} seeds`);
+    for (const [set, role] of [[paper, "paper"], [variant, "variant"]]) {
+      const cell = htmlNode("td", { class: "num" }, summary);
       htmlNode("span", { "data-map": `${role}-mean` }, cell, set.map_mean);
       cell.appendChild(document.createTextNode(" ± "));
       htmlNode("span", { "data-map": `${role}-sd` }, cell, set.map_sd);
-      set.maps.forEach((value, i) => htmlNode("td", { class: "num", "data-map": `${role}-seed-${i}` }, row, value));
     }
+    htmlNode("td", { class: "num", "data-map": "diff-mean" }, summary, variant.diff_mean);
+    paper.maps.forEach((value, i) => {
+      const row = htmlNode("tr", {}, body);
+      htmlNode("td", {}, row, `seed ${i}`);
+      htmlNode("td", { class: "num", "data-map": `paper-seed-${i}` }, row, value);
+      htmlNode("td", { class: "num", "data-map": `variant-seed-${i}` }, row, variant.maps[i]);
+      htmlNode("td", { class: "num", "data-map": `diff-seed-${i}` }, row, variant.diffs[i]);
+    });
     reading.textContent = variant.note ? `${variant.reading} ${variant.note}` : variant.reading;
 
     legend.replaceChildren();
