@@ -40,6 +40,7 @@ _CSS = """
 .yolo-ablations .yolo-ab-maps th:first-child, .yolo-ablations .yolo-ab-maps td:first-child { text-align: left;
   white-space: normal; min-width: 7em; max-width: 13em; }
 .yolo-ablations .yolo-ab-maps .num { font-family: monospace; font-size: 12px; }
+.yolo-ablations .yolo-ab-maps th { white-space: normal; vertical-align: bottom; max-width: 11em; }
 .yolo-ablations .yolo-ab-reading { margin: 2px 0 8px; max-width: 60em; }
 .yolo-ablations .yolo-ab-legend { display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 2px 0; }
 .yolo-ablations .yolo-ab-legend svg { vertical-align: middle; margin-right: 4px; }
