@@ -82,3 +82,97 @@ def test_article_v3_with_empty_means_dropped_is_finite_and_keeps_the_finite_term
     pred = torch.zeros_like(target)
     pred[..., 4] = 0.4
     assert ablations.article_v3_dropping_empty_means(pred, target).total.item() == pytest.approx(0.08)
+
+
+# --- the recorded training curves (yolo_lesson/data_files/ablation_curves.json) ---------------
+
+
+@pytest.fixture(scope="module")
+def curves():
+    import json
+
+    return json.loads(ablations.CURVES_PATH.read_text(encoding="utf-8"))
+
+
+def test_curve_file_has_a_record_per_variant_seed_and_recorded_step(table, curves):
+    per_seed, summary = table
+    assert ablations.CURVES_PATH.stat().st_size < 1_000_000  # small enough to ship with the package
+    assert curves["steps"] == ablations.STEPS and curves["every"] == ablations.CURVE_EVERY
+    assert [v["name"] for v in curves["variants"]] == [v.name for v in ablations.variants()]
+    # One run per row of the table, in the same order, with the same mAP (unrounded in the file,
+    # 4 decimals in the CSV); the summary rows are the statistics of the unrounded values.
+    assert [(r["variant"], r["seed"]) for r in curves["runs"]] == [(r["variant"], r["seed"]) for r in per_seed]
+    assert [f"{r['map50']:.4f}" for r in curves["runs"]] == [f"{r['map50']:.4f}" for r in per_seed]
+    for s in summary:
+        maps = [r["map50"] for r in curves["runs"] if r["variant"] == s["variant"]]
+        assert (round(statistics.fmean(maps), 4), round(statistics.stdev(maps), 4)) == (s["mean"], s["std"])
+    # Steps 0, 2, ..., 298 and the last step, 299: 151 records per term and run.
+    expected_steps = list(range(0, 300, 2)) + [299]
+    for run in curves["runs"]:
+        assert run["steps"] == expected_steps, run["variant"]
+        for term in ("total", "box", "obj", "noobj", "cls"):
+            values = run[term]
+            assert len(values) == len(expected_steps) and all(math.isfinite(v) and v >= 0 for v in values)
+            assert all(float(f"{v:.3e}") == v for v in values), (run["variant"], term)  # 4 significant digits
+
+
+def test_recorded_total_is_the_sum_of_the_recorded_terms(curves):
+    # YoloV1Loss's total is box + obj + noobj + cls (the λs are inside the terms); each stored
+    # number is rounded to 4 significant digits, so the sum agrees to about 4 rounding units.
+    for run in curves["runs"]:
+        if run["variant"].startswith("article"):
+            continue  # the article's totals are their own combinations
+        for i, total in enumerate(run["total"]):
+            parts = run["box"][i] + run["obj"][i] + run["noobj"][i] + run["cls"][i]
+            assert parts == pytest.approx(total, rel=2e-3), (run["variant"], run["seed"], i)
+
+
+def test_first_recorded_total_is_the_untrained_models_loss_on_the_first_batch(curves):
+    # Recomputed here as train() starts: seed 0 fixes the weights; the first epoch's order is
+    # drawn after torch.manual_seed(_step_seed(0, 0, 0)); the loss is computed in train mode.
+    from torch.utils.data import DataLoader
+
+    from yolo_lesson.data import YoloCollate
+    from yolo_lesson.loss import YoloV1Loss
+    from yolo_lesson.model import TinyYolo
+    from yolo_lesson.train import _step_seed
+
+    train_items, _ = ablations.make_data()
+    loader = DataLoader(train_items, batch_size=ablations.BATCH, shuffle=True, drop_last=True,
+                        collate_fn=YoloCollate(ablations.S, ablations.C))
+    torch.manual_seed(0)
+    model = TinyYolo(S=ablations.S, B=2, C=ablations.C, image_size=ablations.IMAGE_SIZE, width=ablations.WIDTH)
+    torch.manual_seed(_step_seed(0, 0, 0))
+    images, target = next(iter(loader))[:2]
+    with torch.no_grad():
+        terms = YoloV1Loss(S=ablations.S, B=2, C=ablations.C)(model.train()(images), target)
+    run = next(r for r in curves["runs"] if r["variant"] == "paper" and r["seed"] == 0)
+    assert run["steps"][0] == 0
+    for name in ("total", "box", "obj", "noobj", "cls"):
+        # Stored with 4 significant digits: equal to half a unit of the 4th digit.
+        assert run[name][0] == pytest.approx(float(getattr(terms, name)), rel=5e-4), name
+
+
+def test_curve_record_keeps_the_chosen_steps_rounded():
+    from yolo_lesson.train import History
+
+    history = History()
+    for t in range(7):
+        history.total.append(1.0 / (t + 3))
+        history.box.append(123456.0 + t)
+        history.obj.append(0.0)
+        history.noobj.append(2.0 ** -20)
+        history.cls.append(t)
+    row = {"variant": "paper", "seed": 2, "map50": 0.123456}
+    record = ablations.curve_record(row, history, steps=7, every=3)
+    assert record["steps"] == [0, 3, 6]  # every third step, and the last is one of them
+    assert record["total"] == [0.3333, 0.1667, 0.1111]  # 1/3, 1/6, 1/9 to 4 significant digits
+    assert record["box"] == [123500.0, 123500.0, 123500.0]
+    assert record["obj"] == [0.0, 0.0, 0.0] and record["cls"] == [0.0, 3.0, 6.0]
+    assert record["noobj"] == [9.537e-07] * 3
+    assert record["map50"] == 0.123456 and record["seed"] == 2
+    assert ablations.recorded_steps(8, 3) == [0, 3, 6, 7]  # the last step is added
+    assert ablations.recorded_steps(1, 2) == [0]
+    # A run whose loss became NaN has no mAP (None: JSON has no NaN) and no curve.
+    empty = ablations.curve_record({**row, "map50": math.nan}, None, steps=7, every=3)
+    assert empty["steps"] == [] and empty["total"] == [] and empty["map50"] is None

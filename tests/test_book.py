@@ -608,6 +608,79 @@ def test_the_training_replay_scrubs_to_the_recorded_numbers_on_the_site(browser,
             assert area["y"] >= 0 and area["y"] + area["height"] <= 900, (part, area)
     if SHOTS is not None:
         page.screenshot(path=str(SHOTS / f"site-training-replay-{width}.png"))
+
+
+# --- the bug toggles on the website ---
+
+
+def _ablation_table() -> dict:
+    """benchmarks/ablations.csv as {variant: {"mean", "std", "seeds": [map50 per seed]}}, strings."""
+    import csv
+
+    with (ROOT / "benchmarks" / "ablations.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    table = {}
+    for row in rows:
+        entry = table.setdefault(row["variant"], {"seeds": []})
+        if row["seed"] == "all":
+            entry.update(mean=row["mean"], std=row["std"])
+        else:
+            entry["seeds"].append(row["map50"])
+    return table
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_bug_toggles_show_the_recorded_mAPs_on_the_static_site(browser, server, width):
+    from playwright.sync_api import expect
+
+    from yolo_lesson.ablation_view import TOGGLES
+
+    table = _ablation_table()
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors, requests = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(server + "notebooks/05_what_goes_wrong.html", wait_until="load")
+    root = page.locator(".yolo-ablations")
+    expect(root).to_have_count(1, timeout=30_000)
+    expect(root.locator("svg[data-term]")).to_have_count(5)
+    root.scroll_into_view_if_needed()
+    for name, label in TOGGLES.items():
+        button = root.locator(f'button[data-variant="{name}"]')
+        expect(button).to_have_text(label)
+        button.click()
+        expect(root).to_have_attribute("data-variant", name)
+        expect(button).to_have_attribute("aria-pressed", "true")
+        expect(root.locator('button[aria-pressed="true"]')).to_have_count(1)
+        for role, variant in (("variant", name), ("paper", "paper")):
+            expect(root.locator(f'[data-map="{role}-mean"]')).to_have_text(table[variant]["mean"])
+            expect(root.locator(f'[data-map="{role}-sd"]')).to_have_text(table[variant]["std"])
+            for seed, value in enumerate(table[variant]["seeds"]):
+                expect(root.locator(f'[data-map="{role}-seed-{seed}"]')).to_have_text(value)
+    # Keyboard: Tab reaches the buttons and Enter (Space) presses one.
+    first = root.locator("button").first
+    first.focus()
+    page.keyboard.press("Enter")
+    expect(root).to_have_attribute("data-variant", next(iter(TOGGLES)))
+    # Nothing collapses or clips: every button has width, the view fits its cell and the window.
+    widths = root.locator("button").evaluate_all("bs => bs.map(b => b.getBoundingClientRect().width)")
+    assert all(w > 40 for w in widths), widths
+    fits = root.evaluate(
+        "r => { const b = r.getBoundingClientRect(); const cell = r.closest('.cell_output') || r.parentElement;"
+        " return [r.scrollWidth <= r.clientWidth, b.right <= window.innerWidth,"
+        " b.right <= cell.getBoundingClientRect().right + 1,"
+        " [...r.querySelectorAll('table, svg')].every(e => e.getBoundingClientRect().right <= b.right + 1)]; }"
+    )
+    assert fits == [True, True, True, True], fits
+    if width == 1400:
+        # The numbers and the first row of curves in one view.
+        root.locator("table").evaluate("t => t.scrollIntoView({block: 'start'})")
+        inside = page.evaluate(
+            "() => [document.querySelector('.yolo-ablations table'), document.querySelector('.yolo-ablations svg[data-term]')]"
+            ".map(e => { const b = e.getBoundingClientRect(); return b.top >= 0 && b.bottom <= window.innerHeight; })"
+        )
+        assert inside == [True, True], inside
     assert errors == []
     assert [u for u in requests if not is_local(u)] == []
     page.close()

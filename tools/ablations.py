@@ -5,7 +5,9 @@ Every variant trains `TinyYolo` (S = 4, C = 3, width 8) on the same 1500 shapes 
 steps of 32 with Adam (learning rate 0.003), exactly as lesson 06 does, and is scored by
 mAP@0.5 on the same 200 held-out images. A seed fixes the initial weights and the data order;
 seed 0 is lesson 06's own run. The result is a small CSV (one row per variant and seed, plus the
-mean and spread per variant) and a figure, both committed::
+mean and spread per variant), a figure, and the recorded training curves (every loss term at
+every CURVE_EVERY-th step of every run, with the run's mAP) as the package's data file
+yolo_lesson/data_files/ablation_curves.json, read by yolo_lesson.ablation_view; all committed::
 
     python tools/ablations.py                   # every variant, 3 seeds (make ablations)
     python tools/ablations.py --only paper --seeds 1 --steps 60 --csv /tmp/x.csv --no-figure
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
 import statistics
 import sys
@@ -35,11 +38,14 @@ from yolo_lesson.data import ShapesDataset, YoloCollate
 from yolo_lesson.loss import LossTerms, YoloV1Loss
 from yolo_lesson.metrics import detections_from_predictions, mean_average_precision
 from yolo_lesson.model import TinyYolo
-from yolo_lesson.train import train
+from yolo_lesson.train import TERMS, History, train
 
 ROOT = Path(__file__).resolve().parents[1]
 CSV_PATH = ROOT / "benchmarks" / "ablations.csv"
 FIGURE_PATH = ROOT / "benchmarks" / "ablations.png"
+# Package data, so that an installed package (pip install from the repository) can show the curves.
+CURVES_PATH = ROOT / "yolo_lesson" / "data_files" / "ablation_curves.json"
+CURVE_EVERY = 2  # record steps 0, 2, 4, ... and the last step
 
 # Lesson 06's setting.
 IMAGE_SIZE, S, C, WIDTH = 64, 4, 3, 8
@@ -117,16 +123,57 @@ def evaluate(model, B: int, wh: str, test_batch) -> float:
 
 def run(variant: Variant, seed: int, steps: int, data) -> float:
     """Trains one variant with one seed; returns its held-out mAP@0.5 (NaN if the loss did)."""
+    return run_with_history(variant, seed, steps, data)[0]
+
+
+def run_with_history(variant: Variant, seed: int, steps: int, data) -> tuple[float, History | None]:
+    """Trains one variant with one seed; returns its held-out mAP@0.5 and the per-step history
+    of its loss terms (NaN and None if the loss became NaN)."""
     train_items, test_batch = data
     loader = DataLoader(train_items, batch_size=BATCH, shuffle=True, drop_last=True, collate_fn=YoloCollate(S, C))
     torch.manual_seed(seed)  # the initial weights
     model = TinyYolo(S=S, B=variant.B, C=C, image_size=IMAGE_SIZE, width=WIDTH)
     loss_fn = variant.article or YoloV1Loss(S=S, B=variant.B, C=C, **variant.loss)
     try:
-        train(model, loader, loss_fn, steps=steps, lr=LR, seed=seed, progress=False)
+        history = train(model, loader, loss_fn, steps=steps, lr=LR, seed=seed, progress=False)
     except FloatingPointError:
-        return math.nan
-    return evaluate(model, variant.B, variant.decode_wh, test_batch)
+        return math.nan, None
+    return evaluate(model, variant.B, variant.decode_wh, test_batch), history
+
+
+def significant(value: float, digits: int = 4) -> float:
+    """`value` rounded to `digits` significant digits (what the curve file stores)."""
+    return float(f"{value:.{digits - 1}e}") if math.isfinite(value) else value
+
+
+def recorded_steps(steps: int, every: int = CURVE_EVERY) -> list[int]:
+    """The steps a curve keeps: 0, every, 2·every, ... and the last step, steps − 1."""
+    kept = list(range(0, steps, every))
+    return kept if kept[-1] == steps - 1 else kept + [steps - 1]
+
+
+def curve_record(row: dict, history: History | None, steps: int, every: int = CURVE_EVERY) -> dict:
+    """One run's entry of the curve file: variant, seed, mAP (unrounded, so that the mean and sd
+    over seeds are those the CSV states; None if the loss became NaN) and, per loss term, its
+    value at each recorded step (4 significant digits; empty if the loss became NaN)."""
+    kept = recorded_steps(steps, every) if history is not None else []
+    terms = {name: [significant(getattr(history, name)[t]) for t in kept] for name in TERMS}
+    return {"variant": row["variant"], "seed": row["seed"], "map50": row["map50"] if math.isfinite(row["map50"]) else None,
+            "steps": kept, **terms}
+
+
+def write_curves(path: Path, records: list[dict], steps: int, every: int = CURVE_EVERY) -> None:
+    """The curve file: the budget, the step spacing, the variants' descriptions and one record
+    per run (see :func:`curve_record`), as compact JSON."""
+    described = {v.name: {"group": v.group, "change": v.change} for v in variants()}
+    names = list(dict.fromkeys(r["variant"] for r in records))
+    data = {
+        "steps": steps, "every": every, "terms": list(TERMS),
+        "variants": [{"name": name, **described[name]} for name in names],
+        "runs": records,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 def summarize(rows: list[dict]) -> list[dict]:
@@ -185,6 +232,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=STEPS, help="optimizer steps per run")
     parser.add_argument("--only", nargs="*", help="variant names to run (default: all)")
     parser.add_argument("--csv", type=Path, default=CSV_PATH)
+    parser.add_argument("--curves", type=Path, default=CURVES_PATH, help="the recorded curves (JSON)")
     parser.add_argument("--figure", type=Path, default=FIGURE_PATH)
     parser.add_argument("--no-figure", action="store_true")
     parser.add_argument("--replot", action="store_true", help="only redraw the figure from the CSV")
@@ -200,14 +248,16 @@ def main() -> int:
         parser.error(f"unknown variants {sorted(unknown)}; known: {[v.name for v in variants()]}")
     start = time.process_time()
     data = make_data()
-    rows = []
+    rows, records = [], []
     for variant in chosen:
         for seed in range(args.seeds):
-            value = run(variant, seed, args.steps, data)
+            value, history = run_with_history(variant, seed, args.steps, data)
             rows.append({"variant": variant.name, "group": variant.group, "change": variant.change,
                          "seed": seed, "map50": value})
+            records.append(curve_record(rows[-1], history, args.steps))
             print(f"{variant.name:>24}  seed {seed}: mAP@0.5 {value:.3f}", flush=True)
     write_csv(args.csv, rows, args.steps)
+    write_curves(args.curves, records, args.steps)
     for s in summarize(rows):
         print(f"{s['variant']:>24}: {s['mean']:.3f} ± {s['std']:.3f}  [{s['min']:.3f}, {s['max']:.3f}]")
     if not args.no_figure:
