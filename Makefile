@@ -44,9 +44,11 @@ lab: $(LEARNER_STAMP)
 # then proves each lesson's text output is the same on a second run and with 1 and 2 threads.
 # The JupyterLab browser tests run afterwards, on their own: beside the other worker's lesson
 # runs, a keyboard test once timed out waiting for the widget to answer; alone they pass.
+LAB_TESTS := $(wildcard tests/test_browser_*.py)
+
 test: setup
-	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile tests $(NBVAL) notebooks/*.ipynb --ignore tests/test_browser_lab.py
-	OMP_NUM_THREADS=1 $(PY) -m pytest tests/test_browser_lab.py
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile tests $(NBVAL) notebooks/*.ipynb $(LAB_TESTS:%=--ignore %)
+	OMP_NUM_THREADS=1 $(PY) -m pytest $(LAB_TESTS)
 
 unit: setup
 	$(PY) -m pytest tests

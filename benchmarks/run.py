@@ -21,6 +21,7 @@ import torch
 
 import bench_course
 import bench_encode
+import bench_lambda
 import bench_loss
 import bench_nms
 import bench_training
@@ -33,6 +34,7 @@ SECTIONS: dict[str, Callable[[Options], list[Row]]] = {
     bench_encode.SECTION: bench_encode.section,
     bench_nms.SECTION: bench_nms.section,
     bench_widgets.SECTION: bench_widgets.section,
+    bench_lambda.SECTION: bench_lambda.section,
     bench_training.SECTION: bench_training.section,
     bench_course.SECTION: bench_course.section,
 }

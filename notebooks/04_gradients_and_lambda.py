@@ -29,8 +29,11 @@
 # by term; here we look at what each term *says* to the network, and at the two λ weights that
 # decide who gets heard.
 #
-# This lesson has two live widgets. They need a running Python kernel (`make lab`, Binder or
-# Colab); on the website you see a still picture of the same state beside each one.
+# This lesson has two live widgets. With a running Python kernel (`make lab`, Binder or Colab)
+# every drag and slider move is recomputed by the package. On the website no Python runs: the
+# widgets look up answers the package recorded when the lesson ran (a dragged predictor snaps
+# to a grid of recorded positions; the λ sliders step through their recorded grid), and a still
+# picture of the same state stands beside each one.
 
 # %%
 # On Google Colab only: install the course package and its widgets from the repository.
