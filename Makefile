@@ -42,13 +42,14 @@ lab: $(LEARNER_STAMP)
 # One torch thread per test worker (two workers, one test file each at a time), while
 # `make notebooks` executes the lessons with every core: nbval
 # then proves each lesson's text output is the same on a second run and with 1 and 2 threads.
-# The JupyterLab browser tests run afterwards, on their own: beside the other worker's lesson
-# runs, a keyboard test once timed out waiting for the widget to answer; alone they pass.
+# The JupyterLab browser tests run afterwards, on their own and one file per process: beside
+# the other worker's lesson runs, a keyboard test once timed out waiting for the widget to
+# answer, and in one process a file's drags failed after another file's Lab session.
 LAB_TESTS := $(wildcard tests/test_browser_*.py)
 
 test: setup
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile tests $(NBVAL) notebooks/*.ipynb $(LAB_TESTS:%=--ignore %)
-	OMP_NUM_THREADS=1 $(PY) -m pytest $(LAB_TESTS)
+	for t in $(LAB_TESTS); do OMP_NUM_THREADS=1 $(PY) -m pytest $$t || exit 1; done
 
 unit: setup
 	$(PY) -m pytest tests

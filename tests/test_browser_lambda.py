@@ -31,28 +31,34 @@ BATCH = playground.make_lambda_batch(N=16, seed=0)
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def playwright_browser():
+    """One Playwright and one Chromium for the module: Playwright's sync API runs one at a time."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 
-    outside = []
     with sync_playwright() as p:
         browser = launch(p)
         try:
-            with jupyter_lab(tmp_path_factory.mktemp("lab"), LESSON) as url:
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                page.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
-                run_notebook_in_lab(page, url, f"{EXPLORER} [data-term=total]")
-                # The explorer has drawn its first answer from the kernel.
-                page.wait_for_function(
-                    "sel => { const el = document.querySelector(sel + ' .yolo-lambda');"
-                    " return el && el.dataset.lambdaCoord !== undefined; }",
-                    arg=EXPLORER, timeout=60_000,
-                )
-                yield page
-                page.close()
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory, playwright_browser):
+    outside = []
+    with jupyter_lab(tmp_path_factory.mktemp("lab"), LESSON) as url:
+        page = playwright_browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
+        run_notebook_in_lab(page, url, f"{EXPLORER} [data-term=total]")
+        # The explorer has drawn its first answer from the kernel.
+        page.wait_for_function(
+            "sel => { const el = document.querySelector(sel + ' .yolo-lambda');"
+            " return el && el.dataset.lambdaCoord !== undefined; }",
+            arg=EXPLORER, timeout=60_000,
+        )
+        yield page
+        page.close()
     assert outside == [], f"the page requested addresses outside this machine: {outside}"
 
 
@@ -307,22 +313,17 @@ async ([source, recording, paper]) => {
 
 
 @pytest.fixture(scope="module")
-def fake_kernel_page():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
+def fake_kernel_page(playwright_browser):
     recording = playground.record_lambda_explorer(BATCH)
     paper = {**playground.rounded_view(playground.lambda_explorer(BATCH)).__dict__, "lambda_coord": 5.0, "lambda_noobj": 0.5}
     paper["notes"] = []
     source = (ROOT / "yolo_lesson" / "widgets" / "js" / "lambda_explorer.js").read_text()
 
-    with sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": 900, "height": 900})
-        page.set_content("<!doctype html><meta charset=utf-8><body></body>")
-        page.evaluate(FAKE_MODEL_JS, [source, json.dumps(recording.to_json()), paper])
-        yield page
-        browser.close()
+    page = playwright_browser.new_page(viewport={"width": 900, "height": 900})
+    page.set_content("<!doctype html><meta charset=utf-8><body></body>")
+    page.evaluate(FAKE_MODEL_JS, [source, json.dumps(recording.to_json()), paper])
+    yield page
+    page.close()
 
 
 def _answer(page, lambda_coord: float, lambda_noobj: float, seq: int) -> None:
