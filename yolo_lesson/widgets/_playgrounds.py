@@ -29,7 +29,8 @@ DIGITS = 4  # what the readouts show; recorded numbers are rounded to it
 _CANVAS_CSS = _CSS + """
 .yolo-canvas-row { display: flex; flex-flow: row wrap; align-items: flex-start; gap: 8px 14px; }
 .yolo-canvas-row .yolo-box-canvas-wrap { flex: 0 1 362px; min-width: 240px; }
-.yolo-readout { font-size: 12.5px; flex: 1 1 300px; max-width: 470px; min-width: 0; container-type: inline-size; }
+/* The readout keeps the width its table needs (400 px) beside the picture, or moves under it. */
+.yolo-readout { font-size: 12.5px; flex: 1 1 300px; max-width: 470px; min-width: min(400px, 100%); container-type: inline-size; }
 .yolo-readout table { border-collapse: collapse; }
 .yolo-readout td, .yolo-readout th { padding: 1px 5px; }
 .yolo-readout td.num { text-align: right; font-family: monospace; font-size: 12px; }
